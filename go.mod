@@ -1,0 +1,3 @@
+module github.com/duplexrt/duplex
+
+go 1.25

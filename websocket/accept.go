@@ -1,0 +1,222 @@
+package websocket
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// AcceptOptions configures Accept. A nil *AcceptOptions means the
+// defaults: no subprotocol, the origin checked against the request's
+// host, DefaultReadLimit, no keep-alive.
+type AcceptOptions struct {
+	// Subprotocols lists the subprotocols the server speaks, most
+	// preferred first. The first one the client also offered is chosen.
+	Subprotocols []string
+
+	// SelectSubprotocol, when set, chooses instead of Subprotocols: it
+	// returns one of offered, or "" for none.
+	SelectSubprotocol func(r *http.Request, offered []string) string
+
+	// OriginPatterns lists further hosts whose pages may connect, as
+	// path.Match patterns against the Origin's host (with port, if any),
+	// such as "example.com" or "*.example.com:8080". The request's own
+	// host is always allowed.
+	OriginPatterns []string
+
+	// InsecureSkipVerify turns the origin check off, so that any web page
+	// may connect with its visitors' cookies. Only for endpoints that
+	// authenticate by other means.
+	InsecureSkipVerify bool
+
+	// ReadLimit is the largest message accepted; 0 means DefaultReadLimit.
+	ReadLimit int64
+
+	// PingInterval, when positive, sends a ping at that interval; a pong
+	// that does not come within PongTimeout (default PingInterval) closes
+	// the connection.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+}
+
+// A HandshakeError is a refused opening handshake: Accept answered the
+// request with Status and Reason.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("websocket: handshake refused with %d %s: %s", e.Status, http.StatusText(e.Status), e.Reason)
+}
+
+// Accept completes the server side of the opening handshake (RFC 6455,
+// section 4.2) and takes over the connection. When the request is not a
+// valid WebSocket handshake, Accept writes an HTTP error with a one-line
+// reason and returns a *HandshakeError.
+//
+// Headers set on w before Accept (cookies, say) go out with the 101
+// response. The request's origin is checked: see AcceptOptions.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	if herr := checkRequest(r); herr != nil {
+		return nil, refuse(w, herr)
+	}
+	if !opts.InsecureSkipVerify {
+		if herr := checkOrigin(r, opts.OriginPatterns); herr != nil {
+			return nil, refuse(w, herr)
+		}
+	}
+	offered := headerTokens(r.Header, "Sec-WebSocket-Protocol")
+	subprotocol := chooseSubprotocol(r, opts, offered)
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "connection cannot be taken over: " + err.Error()}
+		return nil, refuse(w, herr)
+	}
+	// Bytes the client sent after its request belong to the connection;
+	// take them, then let net/http's buffers go.
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ = brw.Reader.Peek(n)
+		early = append([]byte(nil), early...)
+	}
+
+	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol)
+	nc.SetDeadline(time.Now().Add(closeTimeout))
+	if _, err := nc.Write(resp); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
+	}
+	nc.SetDeadline(time.Time{})
+	return newConn(nc, connConfig{
+		subprotocol:  subprotocol,
+		readLimit:    opts.ReadLimit,
+		pingInterval: opts.PingInterval,
+		pongTimeout:  opts.PongTimeout,
+		buffered:     early,
+	}), nil
+}
+
+// checkRequest validates the client's opening handshake (section 4.2.1).
+func checkRequest(r *http.Request) *HandshakeError {
+	switch {
+	case r.Method != http.MethodGet:
+		return &HandshakeError{http.StatusMethodNotAllowed, "WebSocket handshake must use GET, not " + r.Method}
+	case !r.ProtoAtLeast(1, 1):
+		return &HandshakeError{http.StatusBadRequest, "WebSocket handshake requires HTTP/1.1 or later, got " + r.Proto}
+	case !hasToken(r.Header, "Upgrade", "websocket"):
+		return &HandshakeError{http.StatusUpgradeRequired, `missing "Upgrade: websocket" header`}
+	case !hasToken(r.Header, "Connection", "upgrade"):
+		return &HandshakeError{http.StatusBadRequest, `missing "Connection: Upgrade" header`}
+	case r.Header.Get("Sec-WebSocket-Version") != "13" || len(r.Header.Values("Sec-WebSocket-Version")) != 1:
+		return &HandshakeError{http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version " + fmt.Sprintf("%q", r.Header.Get("Sec-WebSocket-Version")) + "; this server speaks 13"}
+	case len(r.Header.Values("Sec-WebSocket-Key")) != 1 || !validKey(r.Header.Get("Sec-WebSocket-Key")):
+		return &HandshakeError{http.StatusBadRequest, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes"}
+	}
+	return nil
+}
+
+// checkOrigin refuses cross-origin requests from browsers (section
+// 10.2): the Origin's host must be the request's or match a pattern.
+// Requests without Origin come from non-browser clients and are allowed.
+func checkOrigin(r *http.Request, patterns []string) *HandshakeError {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return &HandshakeError{http.StatusForbidden, fmt.Sprintf("origin %q is not a URL", origin)}
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+			return nil
+		}
+		if !strings.Contains(p, ":") {
+			// A pattern without a port matches the host on any port.
+			if host, _, err := net.SplitHostPort(u.Host); err == nil {
+				if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(host)); ok {
+					return nil
+				}
+			}
+		}
+	}
+	return &HandshakeError{http.StatusForbidden, fmt.Sprintf("origin %q is not allowed", origin)}
+}
+
+func chooseSubprotocol(r *http.Request, opts *AcceptOptions, offered []string) string {
+	if len(offered) == 0 {
+		return ""
+	}
+	if opts.SelectSubprotocol != nil {
+		choice := opts.SelectSubprotocol(r, offered)
+		for _, o := range offered {
+			if o == choice {
+				return choice
+			}
+		}
+		return ""
+	}
+	for _, s := range opts.Subprotocols {
+		for _, o := range offered {
+			if o == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// refuse answers a failed handshake and returns the error.
+func refuse(w http.ResponseWriter, herr *HandshakeError) error {
+	h := w.Header()
+	switch herr.Status {
+	case http.StatusUpgradeRequired:
+		h.Set("Upgrade", "websocket")
+		h.Set("Connection", "Upgrade")
+		h.Set("Sec-WebSocket-Version", "13")
+	case http.StatusMethodNotAllowed:
+		h.Set("Allow", http.MethodGet)
+	}
+	http.Error(w, herr.Reason, herr.Status)
+	return herr
+}
+
+// responseHeader builds the 101 response (section 4.2.2), with the
+// headers the handler set.
+func responseHeader(extra http.Header, accept, subprotocol string) []byte {
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(accept)
+	b.WriteString("\r\n")
+	if subprotocol != "" {
+		b.WriteString("Sec-WebSocket-Protocol: ")
+		b.WriteString(subprotocol)
+		b.WriteString("\r\n")
+	}
+	for k, vs := range extra {
+		switch k {
+		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Content-Length", "Content-Type", "Transfer-Encoding":
+			continue
+		}
+		for _, v := range vs {
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
+			b.WriteString("\r\n")
+		}
+	}
+	b.WriteString("\r\n")
+	return []byte(b.String())
+}

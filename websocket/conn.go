@@ -1,0 +1,283 @@
+package websocket
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// MessageType is the type of a data message (RFC 6455, section 5.6).
+type MessageType int
+
+// Message types.
+const (
+	MessageText   MessageType = MessageType(opText)
+	MessageBinary MessageType = MessageType(opBinary)
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "text"
+	case MessageBinary:
+		return "binary"
+	}
+	return "MessageType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// State is the state of a connection, as the browser's WebSocket.readyState
+// reports it.
+type State int32
+
+// Connection states.
+const (
+	StateConnecting State = iota // the opening handshake is under way
+	StateOpen                    // messages may be sent and received
+	StateClosing                 // a close frame was sent or received
+	StateClosed                  // the TCP connection is closed
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateOpen:
+		return "open"
+	case StateClosing:
+		return "closing"
+	case StateClosed:
+		return "closed"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// DefaultReadLimit is the largest message a connection accepts unless
+// SetReadLimit or the options say otherwise.
+const DefaultReadLimit = 16 << 20
+
+// closeTimeout bounds every wait of the closing handshake: for the
+// peer's close frame, and for writing our own.
+const closeTimeout = 5 * time.Second
+
+// controlWriteTimeout bounds writes of control frames that this side
+// sends on its own (pongs, keep-alive pings, close frames).
+const controlWriteTimeout = 5 * time.Second
+
+// A Conn is a WebSocket connection, from Accept or Dial.
+//
+// Write, Writer, Ping, Close, CloseNow and the accessors are safe to call
+// from any number of goroutines at once. Reading (Read, Reader and the
+// io.Reader it returns) is for one goroutine at a time; concurrent
+// readers wait for each other.
+type Conn struct {
+	// Immutable after the handshake.
+	netConn     net.Conn
+	raw         syscall.RawConn // non-nil where reads can wait for readiness without a buffer
+	writev      bool            // netConn writes net.Buffers in one system call
+	client      bool
+	subprotocol string
+	extensions  string
+
+	state     atomic.Int32 // a State
+	buffered  atomic.Int64 // bytes accepted by writes, not yet written
+	readLimit atomic.Int64
+
+	// Read side: guarded by readLock, a one-slot semaphore.
+	readLock     chan struct{}
+	rbuf         *buffer // nil while no bytes are waiting
+	r, w         int     // unread bytes are rbuf.b[r:w]
+	hdr          header  // the current frame's header
+	inFrame      bool    // hdr is a data frame whose payload is not all read
+	remaining    int64   // payload bytes of the current frame still to read
+	maskPos      int     // position in hdr.maskKey of the next payload byte
+	msgActive    bool    // a data message has started and not finished
+	msgType      MessageType
+	msgRead      int64 // payload bytes of the current message read so far
+	utf8         utf8Validator
+	msgBuf       *buffer // Read's message; valid until the next read
+	assembling   bool    // Read was interrupted while assembling msgBuf
+	mr           messageReader
+	readErr      error // sticky; every read returns it once set
+	readDeadline bool  // a read deadline is set on netConn
+	ctrl         [maxControlPayload]byte
+	rawErr       error // result of rawRead
+	rawReadFn    func(fd uintptr) bool
+	onPing       func(payload []byte)
+	onPong       func(payload []byte)
+
+	// Write side: msgLock is held for a whole data message, frameLock
+	// for each frame, so control frames may go between the fragments
+	// of a message but two messages never interleave.
+	msgLock   chan struct{}
+	frameLock chan struct{}
+	mw        messageWriter // guarded by msgLock
+	writeErr  error         // guarded by frameLock; sticky
+	closeSent bool          // guarded by frameLock
+	hdrBuf    [maxHeaderSize]byte
+	iov       [2][]byte   // guarded by frameLock
+	bufs      net.Buffers // guarded by frameLock
+	writeDL   bool        // guarded by frameLock: a write deadline is set
+
+	// Closing.
+	closeOnce     sync.Once
+	closed        chan struct{} // closed once netConn is closed
+	closeRcvdOnce sync.Once
+	closeRcvd     chan struct{} // closed when the peer's close frame arrived or reading ended
+	peerClose     *CloseError   // set before closeRcvd is closed, if a close frame came
+
+	pingMu  sync.Mutex
+	pings   map[uint64]chan struct{} // pending Pings by payload, guarded by pingMu
+	pingSeq uint64                   // guarded by pingMu
+
+	keepAlive    *keepAlive
+	pongTimedOut atomic.Bool // the keep-alive closed the connection
+}
+
+// connConfig holds what Accept and Dial pass to newConn.
+type connConfig struct {
+	client       bool
+	subprotocol  string
+	extensions   string
+	readLimit    int64
+	pingInterval time.Duration
+	pongTimeout  time.Duration
+	buffered     []byte // bytes read during the handshake that belong to the connection
+}
+
+func newConn(nc net.Conn, cfg connConfig) *Conn {
+	c := &Conn{
+		netConn:     nc,
+		client:      cfg.client,
+		subprotocol: cfg.subprotocol,
+		extensions:  cfg.extensions,
+		readLock:    make(chan struct{}, 1),
+		msgLock:     make(chan struct{}, 1),
+		frameLock:   make(chan struct{}, 1),
+		closed:      make(chan struct{}),
+		closeRcvd:   make(chan struct{}),
+	}
+	c.mr.c = c
+	c.mw.c = c
+	limit := cfg.readLimit
+	if limit <= 0 {
+		limit = DefaultReadLimit
+	}
+	c.readLimit.Store(limit)
+	switch nc := nc.(type) {
+	case *net.TCPConn:
+		c.writev = true
+		if raw, err := nc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	case *net.UnixConn:
+		c.writev = true
+		if raw, err := nc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	if c.raw != nil {
+		c.rawReadFn = c.rawRead
+	}
+	if len(cfg.buffered) > 0 {
+		if len(cfg.buffered) <= readBufferSize/2 {
+			c.rbuf = readBufPool.Get().(*buffer)
+		} else {
+			c.rbuf = &buffer{b: make([]byte, len(cfg.buffered)+readBufferSize)}
+		}
+		c.w = copy(c.rbuf.b, cfg.buffered)
+	}
+	c.state.Store(int32(StateOpen))
+	if cfg.pingInterval > 0 {
+		c.startKeepAlive(cfg.pingInterval, cfg.pongTimeout)
+	}
+	return c
+}
+
+// State reports the connection's state.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// BufferedAmount returns the number of bytes that writes have accepted
+// but not yet handed to the operating system.
+func (c *Conn) BufferedAmount() int { return int(c.buffered.Load()) }
+
+// Subprotocol returns the subprotocol chosen in the opening handshake,
+// or "" when none was.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Extensions returns the extensions negotiated in the opening handshake,
+// as the Sec-WebSocket-Extensions header carried them, or "".
+func (c *Conn) Extensions() string { return c.extensions }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.netConn.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
+
+// SetReadLimit sets the largest message, in bytes, that reads accept. A
+// larger message fails the connection with StatusMessageTooBig. It may be
+// called at any time and applies from the next frame on.
+func (c *Conn) SetReadLimit(n int64) { c.readLimit.Store(n) }
+
+// SetPingHandler sets a function called with the payload of each ping
+// received, after the automatic pong has been sent. It runs on the
+// reading goroutine and must not block; nil removes it. Call it before
+// reading starts.
+func (c *Conn) SetPingHandler(f func(payload []byte)) { c.onPing = f }
+
+// SetPongHandler sets a function called with the payload of each pong
+// received. It runs on the reading goroutine and must not block; nil
+// removes it. Call it before reading starts.
+func (c *Conn) SetPongHandler(f func(payload []byte)) { c.onPong = f }
+
+// setState moves the state forward; it never goes back.
+func (c *Conn) setState(s State) {
+	for {
+		old := c.state.Load()
+		if old >= int32(s) || c.state.CompareAndSwap(old, int32(s)) {
+			return
+		}
+	}
+}
+
+// closeNetConn closes the TCP connection once.
+func (c *Conn) closeNetConn() {
+	c.closeOnce.Do(func() {
+		c.netConn.Close()
+		close(c.closed)
+		c.setState(StateClosed)
+		c.signalCloseRcvd(nil)
+		if c.keepAlive != nil {
+			c.keepAlive.stop()
+		}
+		// Nobody reads any more, so nobody will answer the pending pings.
+		c.pingMu.Lock()
+		for k, ch := range c.pings {
+			close(ch)
+			delete(c.pings, k)
+		}
+		c.pingMu.Unlock()
+	})
+}
+
+// isClosed reports whether the TCP connection is closed.
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// signalCloseRcvd records the peer's close frame (nil when reading ended
+// without one) and wakes those waiting for it.
+func (c *Conn) signalCloseRcvd(ce *CloseError) {
+	c.closeRcvdOnce.Do(func() {
+		c.peerClose = ce
+		close(c.closeRcvd)
+	})
+}

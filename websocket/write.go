@@ -1,0 +1,274 @@
+package websocket
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"os"
+	"time"
+)
+
+// Write sends p as one message of type typ, in one frame. It returns once
+// the frame is handed to the operating system, or with an error. Any
+// number of goroutines may call Write (and Writer) at once; their
+// messages are sent whole, one after another.
+//
+// If ctx ends while the frame is partly written, the connection is closed
+// and ErrWriteTimeout is returned: the peer could not find the next frame.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != MessageText && typ != MessageBinary {
+		return errors.New("websocket: Write with invalid message type " + typ.String())
+	}
+	c.buffered.Add(int64(len(p)))
+	if err := c.lockMsg(ctx); err != nil {
+		c.buffered.Add(-int64(len(p)))
+		return err
+	}
+	err := c.writeFrame(ctx, time.Time{}, true, opcode(typ), p)
+	c.unlockMsg()
+	return err
+}
+
+// Writer returns a writer for one message of type typ. Each Write sends
+// its bytes at once as a fragment of the message, so a message can be
+// produced while it is sent; Close sends the final fragment. Until Close,
+// other messages wait (control frames do not). ctx bounds the whole
+// message. The writer must not be used after Close.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, errors.New("websocket: Writer with invalid message type " + typ.String())
+	}
+	if err := c.lockMsg(ctx); err != nil {
+		return nil, err
+	}
+	c.mw.ctx = ctx
+	c.mw.op = opcode(typ)
+	c.mw.open = true
+	return &c.mw, nil
+}
+
+// messageWriter is the io.WriteCloser that Writer returns; each Conn has
+// one, guarded by msgLock.
+type messageWriter struct {
+	c    *Conn
+	ctx  context.Context
+	op   opcode // opText or opBinary for the first frame, then opContinuation
+	open bool
+}
+
+var errWriterClosed = errors.New("websocket: write to closed message writer")
+
+// Write sends p as the next fragment of the message.
+func (mw *messageWriter) Write(p []byte) (int, error) {
+	if !mw.open {
+		return 0, errWriterClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c := mw.c
+	c.buffered.Add(int64(len(p)))
+	if err := c.writeFrame(mw.ctx, time.Time{}, false, mw.op, p); err != nil {
+		return 0, err
+	}
+	mw.op = opContinuation
+	return len(p), nil
+}
+
+// Close sends the final fragment and lets other messages go.
+func (mw *messageWriter) Close() error {
+	if !mw.open {
+		return errWriterClosed
+	}
+	mw.open = false
+	err := mw.c.writeFrame(mw.ctx, time.Time{}, true, mw.op, nil)
+	mw.ctx = nil
+	mw.c.unlockMsg()
+	return err
+}
+
+// writeControl sends a control frame on this side's own account, with a
+// bounded deadline.
+func (c *Conn) writeControl(op opcode, payload []byte) error {
+	return c.writeFrame(context.Background(), time.Now().Add(controlWriteTimeout), true, op, payload)
+}
+
+// writeFrame writes one frame with its header, in one system call where
+// the payload allows. p's length has already been added to buffered.
+// The deadline, when not zero, overrides ctx's.
+func (c *Conn) writeFrame(ctx context.Context, deadline time.Time, fin bool, op opcode, p []byte) error {
+	if err := c.lockFrame(ctx); err != nil {
+		c.buffered.Add(-int64(len(p)))
+		return err
+	}
+	defer c.unlockFrame()
+	if err := c.writeErr; err != nil {
+		c.buffered.Add(-int64(len(p)))
+		return err
+	}
+	if c.closeSent {
+		// Section 5.5.1: nothing follows a close frame.
+		c.buffered.Add(-int64(len(p)))
+		return ErrClosed
+	}
+	stop := c.setWriteContext(ctx, deadline)
+	written, err := c.writeFrameLocked(fin, op, p)
+	stop()
+	c.buffered.Add(-int64(len(p)))
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) && written == 0 {
+			// Nothing reached the socket: the connection is intact.
+			if ctxErr := contextError(ctx); ctxErr != nil {
+				return ctxErr
+			}
+			return err
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = ErrWriteTimeout
+		}
+		c.writeErr = err
+		c.closeNetConn()
+		return err
+	}
+	if op == opClose {
+		c.closeSent = true
+		c.setState(StateClosing)
+	}
+	return nil
+}
+
+// maxMaskChunk is the most a client masks and writes in one system call.
+const maxMaskChunk = 64 << 10
+
+// writeFrameLocked builds and writes the frame; it returns how many bytes
+// reached the socket.
+func (c *Conn) writeFrameLocked(fin bool, op opcode, p []byte) (int, error) {
+	var key [4]byte
+	if c.client {
+		// RFC 6455, section 5.3: a fresh, unpredictable key per frame.
+		if _, err := rand.Read(key[:]); err != nil {
+			return 0, err
+		}
+	}
+	hdr := c.hdrBuf[:]
+	hn := putHeader(hdr, fin, 0, op, len(p), c.client, key)
+
+	if !c.client && hn+len(p) > writeBufferSize && c.writev {
+		// Large server frames: header and payload in one writev, no copy.
+		c.iov[0], c.iov[1] = hdr[:hn], p
+		c.bufs = c.iov[:]
+		n, err := c.bufs.WriteTo(c.netConn)
+		c.iov[1] = nil
+		return int(n), err
+	}
+
+	var buf []byte
+	if c.client && hn+len(p) > writeBufferSize {
+		// Masking needs a copy; larger chunks mean fewer system calls.
+		mb := getMsgBuf(min(hn+len(p), maxMaskChunk))
+		defer putMsgBuf(mb)
+		buf = mb.b[:cap(mb.b)]
+	} else {
+		wb := writeBufPool.Get().(*buffer)
+		defer writeBufPool.Put(wb)
+		buf = wb.b
+	}
+	copy(buf, hdr[:hn])
+	off := hn
+	total := 0
+	pos := 0
+	for {
+		n := copy(buf[off:], p)
+		if c.client {
+			pos = mask(key, pos, buf[off:off+n])
+		}
+		p = p[n:]
+		if !c.client && len(p) > 0 {
+			// Unmasked remainder goes out without a copy.
+			w, err := c.netConn.Write(buf[:off+n])
+			total += w
+			if err != nil {
+				return total, err
+			}
+			w, err = c.netConn.Write(p)
+			return total + w, err
+		}
+		w, err := c.netConn.Write(buf[:off+n])
+		total += w
+		if err != nil || len(p) == 0 {
+			return total, err
+		}
+		off = 0
+	}
+}
+
+// lockMsg takes the message lock, or gives up when ctx ends.
+func (c *Conn) lockMsg(ctx context.Context) error {
+	select {
+	case c.msgLock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.msgLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
+func (c *Conn) unlockMsg() { <-c.msgLock }
+
+// lockFrame takes the frame lock, or gives up when ctx ends.
+func (c *Conn) lockFrame(ctx context.Context) error {
+	select {
+	case c.frameLock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.frameLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
+func (c *Conn) unlockFrame() { <-c.frameLock }
+
+// setWriteContext applies the deadline, or ctx's deadline and
+// cancellation, to writes on netConn; the frame lock must be held.
+func (c *Conn) setWriteContext(ctx context.Context, deadline time.Time) (stop func()) {
+	if !deadline.IsZero() {
+		c.netConn.SetWriteDeadline(deadline)
+		c.writeDL = true
+		return nop
+	}
+	if c.writeDL {
+		c.netConn.SetWriteDeadline(time.Time{})
+		c.writeDL = false
+	}
+	if ctx.Done() == nil {
+		return nop
+	}
+	if d, ok := ctx.Deadline(); ok {
+		c.netConn.SetWriteDeadline(d)
+		c.writeDL = true
+	}
+	done := make(chan struct{})
+	stopFunc := context.AfterFunc(ctx, func() {
+		c.netConn.SetWriteDeadline(aLongTimeAgo)
+		close(done)
+	})
+	return func() {
+		if !stopFunc() {
+			<-done
+			c.writeDL = true
+		}
+	}
+}
