@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/http"
@@ -88,6 +89,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		early, _ = brw.Reader.Peek(n)
 		early = append([]byte(nil), early...)
 	}
+	// net/http hands over the connection's own buffers, which stay
+	// reachable while the handler runs; drop their memory now.
+	*brw.Reader = bufio.Reader{}
+	*brw.Writer = bufio.Writer{}
 
 	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol)
 	nc.SetDeadline(time.Now().Add(closeTimeout))

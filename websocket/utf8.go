@@ -1,6 +1,9 @@
 package websocket
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // utf8Validator checks text incrementally: a message may be split across
 // frames and reads at any byte, even inside a code point, and an invalid
@@ -14,14 +17,14 @@ type utf8Validator struct {
 // expected, and which narrower range the next one must fall in where
 // the first byte requires it (RFC 3629, section 4).
 const (
-	utf8Accept uint8 = iota
-	utf8Need1        // one more continuation byte, 80-BF
-	utf8Need2        // two more, 80-BF
-	utf8Need3        // three more, 80-BF
-	utf8AfterE0      // next A0-BF (no overlong 3-byte forms)
-	utf8AfterED      // next 80-9F (no surrogates)
-	utf8AfterF0      // next 90-BF (no overlong 4-byte forms)
-	utf8AfterF4      // next 80-8F (nothing above U+10FFFF)
+	utf8Accept  uint8 = iota
+	utf8Need1         // one more continuation byte, 80-BF
+	utf8Need2         // two more, 80-BF
+	utf8Need3         // three more, 80-BF
+	utf8AfterE0       // next A0-BF (no overlong 3-byte forms)
+	utf8AfterED       // next 80-9F (no surrogates)
+	utf8AfterF0       // next 90-BF (no overlong 4-byte forms)
+	utf8AfterF4       // next 80-8F (nothing above U+10FFFF)
 	utf8Reject
 )
 
@@ -30,6 +33,45 @@ const asciiMask = 0x8080808080808080
 // write validates p as the continuation of the text seen so far and
 // reports whether it is still valid.
 func (v *utf8Validator) write(p []byte) bool {
+	if v.state == utf8Accept {
+		// Fast path: the standard library validates whole code points
+		// faster than a byte-wise machine; only an incomplete sequence at
+		// the end, or an error, needs the state machine.
+		cut := completePrefix(p)
+		if utf8.Valid(p[:cut]) {
+			p = p[cut:]
+		}
+	}
+	return v.step(p)
+}
+
+// completePrefix returns the length of p without a trailing code point
+// that p cuts short.
+func completePrefix(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-3; i-- {
+		c := p[i]
+		if c < 0x80 {
+			break
+		}
+		if c >= 0xC0 {
+			need := 4
+			switch {
+			case c < 0xE0:
+				need = 2
+			case c < 0xF0:
+				need = 3
+			}
+			if len(p)-i < need {
+				return i
+			}
+			break
+		}
+	}
+	return len(p)
+}
+
+// step runs the state machine over p.
+func (v *utf8Validator) step(p []byte) bool {
 	st := v.state
 	for i := 0; i < len(p); {
 		if st == utf8Accept {

@@ -1,0 +1,104 @@
+// Package websocket implements the WebSocket protocol (RFC 6455), server
+// and client, for net/http.
+//
+// # Server
+//
+// Accept turns an HTTP request into a *Conn inside any http.Handler:
+//
+//	func handler(w http.ResponseWriter, r *http.Request) {
+//		c, err := websocket.Accept(w, r, nil)
+//		if err != nil {
+//			return // Accept has answered the request with the reason
+//		}
+//		defer c.CloseNow()
+//		for {
+//			typ, p, err := c.Read(r.Context())
+//			if err != nil {
+//				return
+//			}
+//			if err := c.Write(r.Context(), typ, p); err != nil {
+//				return
+//			}
+//		}
+//	}
+//
+// Accept validates the handshake exactly (section 4.2.1) and answers a
+// bad one with the right status and a one-line reason: 405 for a method
+// other than GET, 426 with "Sec-WebSocket-Version: 13" for a missing
+// Upgrade token or another version, 400 for the rest, 403 for a refused
+// origin.
+//
+// # Client
+//
+// Dial opens a connection to a ws:// or wss:// URL, through an HTTP proxy
+// from the environment by default, and checks the server's answer
+// (status, Sec-WebSocket-Accept, subprotocol and extensions that were
+// offered), saying precisely what was wrong. The client masks every
+// frame with a fresh key from crypto/rand (section 5.3).
+//
+// # Messages
+//
+// Read returns a whole message; Reader streams one as it arrives, so a
+// message larger than memory can be consumed. Write sends a message in
+// one frame; Writer sends one fragment per Write, so a message can be
+// produced while it is sent. Control frames are handled while reading:
+// pings are answered with pongs, pongs complete Ping, and a close frame
+// is answered and ends the connection with a *CloseError.
+//
+// The slice that Read returns is reused by the next Read: copy what must
+// be kept. This is how reading allocates nothing in steady state.
+//
+// # Errors and close codes
+//
+// A peer that breaks the protocol gets a close frame with the code that
+// section 7.4.1 prescribes, and the connection is dropped: 1002 for
+// malformed frames (reserved bits, unknown opcodes, oversized or
+// fragmented control frames, continuation without a message, a message
+// inside another, wrong masking, invalid close codes), 1007 for invalid
+// UTF-8 in text, detected at the first bad byte even in the middle of a
+// fragment, and 1009 for a message over the read limit (SetReadLimit,
+// DefaultReadLimit of 16 MiB), detected from the frame header before the
+// payload arrives. The reader gets a *CloseError with Local set; the
+// peer's own close frames arrive as a *CloseError without it. Use
+// CloseStatus to get the code from any error.
+//
+// # Concurrency
+//
+// Write, Writer, Ping, Close, CloseNow, State, BufferedAmount and the
+// other accessors may be called from any number of goroutines at once.
+// Messages from concurrent writers never interleave: a message takes the
+// connection's message lock for all its frames, while control frames
+// take only the frame lock and may go between the fragments of a long
+// message. Reading is for one goroutine at a time.
+//
+// # Deadlines
+//
+// Every method that waits takes a context. A read interrupted by its
+// context leaves the connection usable: the next Read resumes where the
+// previous one stopped, even in the middle of a frame. A write
+// interrupted after part of a frame reached the socket cannot be resumed
+// (the peer would lose the frame boundaries), so the connection is closed
+// and the write returns ErrWriteTimeout. Close waits at most five seconds
+// for the peer's close frame.
+//
+// # Origin checks
+//
+// Browsers send cookies with cross-site WebSocket requests, so a page on
+// another site could act as the visitor (cross-site WebSocket hijacking).
+// Accept therefore refuses requests whose Origin header names another
+// host than the request's, unless AcceptOptions.OriginPatterns allows it.
+// Requests without an Origin header (non-browser clients) are accepted.
+// AcceptOptions.InsecureSkipVerify turns the check off.
+//
+// # Memory
+//
+// Buffers come from pools and are held only while in use. On TCP and
+// Unix sockets a connection waiting for a message holds no read buffer:
+// it waits for the socket to become readable, then takes a buffer (see
+// BenchmarkIdleConn). Accept also releases the buffers net/http hands
+// over with the connection. An idle server connection whose read loop
+// runs in its own goroutine after the handler returned costs about
+// 4 KB of Go heap and stack (measured with 2,000 connections); if the
+// read loop runs inside the handler, net/http's request state and the
+// handler's larger stack stay alive too, about 9 KB.
+package websocket
