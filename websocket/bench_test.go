@@ -13,7 +13,7 @@ import (
 
 // benchPair returns a client connected over loopback TCP to a server
 // that echoes every message.
-func benchPair(b *testing.B) *websocket.Conn {
+func benchPair(b testing.TB) *websocket.Conn {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -73,8 +73,7 @@ func (c *Conn) handleClose(payload []byte) error {
 // awaitEOF reads and drops bytes until the peer closes TCP or the
 // deadline passes.
 func (c *Conn) awaitEOF(deadline time.Time) {
-	c.netConn.SetReadDeadline(deadline)
-	c.readDeadline = true
+	c.readWatch.setFixed(deadline)
 	var scratch [256]byte
 	for {
 		if _, err := c.netConn.Read(scratch[:]); err != nil {
@@ -109,8 +108,7 @@ func (c *Conn) lingerClose() {
 		return
 	}
 	cw.CloseWrite()
-	c.netConn.SetReadDeadline(time.Now().Add(time.Second))
-	c.readDeadline = true
+	c.readWatch.setFixed(time.Now().Add(time.Second))
 	if c.rbuf != nil {
 		c.r = c.w
 		c.releaseReadBuf()
@@ -203,8 +201,7 @@ func (c *Conn) drainUntilClose(deadline time.Time) {
 	if c.readErr != nil {
 		return
 	}
-	c.netConn.SetReadDeadline(deadline)
-	c.readDeadline = true
+	c.readWatch.setFixed(deadline)
 	for {
 		if c.msgActive || c.inFrame {
 			if err := c.discardMessage(); err != nil {

@@ -86,40 +86,40 @@ type Conn struct {
 	readLimit atomic.Int64
 
 	// Read side: guarded by readLock, a one-slot semaphore.
-	readLock     chan struct{}
-	rbuf         *buffer // nil while no bytes are waiting
-	r, w         int     // unread bytes are rbuf.b[r:w]
-	hdr          header  // the current frame's header
-	inFrame      bool    // hdr is a data frame whose payload is not all read
-	remaining    int64   // payload bytes of the current frame still to read
-	maskPos      int     // position in hdr.maskKey of the next payload byte
-	msgActive    bool    // a data message has started and not finished
-	msgType      MessageType
-	msgRead      int64 // payload bytes of the current message read so far
-	utf8         utf8Validator
-	msgBuf       *buffer // Read's message; valid until the next read
-	assembling   bool    // Read was interrupted while assembling msgBuf
-	mr           messageReader
-	readErr      error // sticky; every read returns it once set
-	readDeadline bool  // a read deadline is set on netConn
-	ctrl         [maxControlPayload]byte
-	rawErr       error // result of rawRead
-	rawReadFn    func(fd uintptr) bool
-	onPing       func(payload []byte)
-	onPong       func(payload []byte)
+	readLock   chan struct{}
+	rbuf       *buffer // nil while no bytes are waiting
+	r, w       int     // unread bytes are rbuf.b[r:w]
+	hdr        header  // the current frame's header
+	inFrame    bool    // hdr is a data frame whose payload is not all read
+	remaining  int64   // payload bytes of the current frame still to read
+	maskPos    int     // position in hdr.maskKey of the next payload byte
+	msgActive  bool    // a data message has started and not finished
+	msgType    MessageType
+	msgRead    int64 // payload bytes of the current message read so far
+	utf8       utf8Validator
+	msgBuf     *buffer // Read's message; valid until the next read
+	assembling bool    // Read was interrupted while assembling msgBuf
+	mr         messageReader
+	readErr    error // sticky; every read returns it once set
+	readWatch  ctxWatch
+	ctrl       [maxControlPayload]byte
+	rawErr     error // result of rawRead
+	rawReadFn  func(fd uintptr) bool
+	onPing     func(payload []byte)
+	onPong     func(payload []byte)
 
 	// Write side: msgLock is held for a whole data message, frameLock
 	// for each frame, so control frames may go between the fragments
 	// of a message but two messages never interleave.
-	msgLock   chan struct{}
-	frameLock chan struct{}
-	mw        messageWriter // guarded by msgLock
-	writeErr  error         // guarded by frameLock; sticky
-	closeSent bool          // guarded by frameLock
-	hdrBuf    [maxHeaderSize]byte
-	iov       [2][]byte   // guarded by frameLock
-	bufs      net.Buffers // guarded by frameLock
-	writeDL   bool        // guarded by frameLock: a write deadline is set
+	msgLock    chan struct{}
+	frameLock  chan struct{}
+	mw         messageWriter // guarded by msgLock
+	writeErr   error         // guarded by frameLock; sticky
+	closeSent  bool          // guarded by frameLock
+	hdrBuf     [maxHeaderSize]byte
+	iov        [2][]byte   // guarded by frameLock
+	bufs       net.Buffers // guarded by frameLock
+	writeWatch ctxWatch    // guarded by frameLock
 
 	// Closing.
 	closeOnce     sync.Once
@@ -161,6 +161,8 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
+	c.readWatch.setDeadline = nc.SetReadDeadline
+	c.writeWatch.setDeadline = nc.SetWriteDeadline
 	limit := cfg.readLimit
 	if limit <= 0 {
 		limit = DefaultReadLimit
@@ -248,6 +250,8 @@ func (c *Conn) closeNetConn() {
 	c.closeOnce.Do(func() {
 		c.netConn.Close()
 		close(c.closed)
+		c.readWatch.unregister()
+		c.writeWatch.unregister()
 		c.setState(StateClosed)
 		c.signalCloseRcvd(nil)
 		if c.keepAlive != nil {

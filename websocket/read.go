@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-	"time"
 )
 
 // Read reads the next data message. Control frames that arrive before it
@@ -28,12 +27,13 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
-	stop := c.setReadContext(ctx)
+	if err := c.readWatch.apply(ctx); err != nil {
+		return 0, nil, err
+	}
 	typ, p, err := c.readMessage()
 	if err != nil {
 		err = c.readError(ctx, err)
 	}
-	stop()
 	return typ, p, err
 }
 
@@ -115,8 +115,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
-	stop := c.setReadContext(ctx)
-	defer stop()
+	if err := c.readWatch.apply(ctx); err != nil {
+		return 0, nil, err
+	}
 	c.releaseMsgBuf()
 	c.assembling = false
 	if c.msgActive || c.inFrame {
@@ -156,8 +157,9 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	stop := c.setReadContext(mr.ctx)
-	defer stop()
+	if err := c.readWatch.apply(mr.ctx); err != nil {
+		return 0, err
+	}
 	for {
 		if c.remaining == 0 && !c.inFrame {
 			if !c.msgActive {
@@ -465,52 +467,6 @@ func (c *Conn) lockRead(ctx context.Context) error {
 }
 
 func (c *Conn) unlockRead() { <-c.readLock }
-
-// aLongTimeAgo is a deadline in the past, to interrupt blocked I/O.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// setReadContext applies ctx's deadline and cancellation to reads from
-// netConn and returns a function that undoes it. A context that can
-// never end costs nothing.
-func (c *Conn) setReadContext(ctx context.Context) (stop func()) {
-	if c.readDeadline {
-		c.netConn.SetReadDeadline(time.Time{})
-		c.readDeadline = false
-	}
-	if ctx.Done() == nil {
-		return nop
-	}
-	if d, ok := ctx.Deadline(); ok {
-		c.netConn.SetReadDeadline(d)
-		c.readDeadline = true
-	}
-	done := make(chan struct{})
-	stopFunc := context.AfterFunc(ctx, func() {
-		c.netConn.SetReadDeadline(aLongTimeAgo)
-		close(done)
-	})
-	return func() {
-		if !stopFunc() {
-			<-done
-			c.readDeadline = true
-		}
-	}
-}
-
-func nop() {}
-
-// contextError returns ctx's error, or DeadlineExceeded once its
-// deadline has passed: the socket's deadline may fire a moment before
-// the context's own timer.
-func contextError(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
-}
 
 // readError turns an error of the read path into what the caller sees,
 // and makes it sticky unless the connection can go on.

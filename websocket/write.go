@@ -112,9 +112,13 @@ func (c *Conn) writeFrame(ctx context.Context, deadline time.Time, fin bool, op 
 		c.buffered.Add(-int64(len(p)))
 		return ErrClosed
 	}
-	stop := c.setWriteContext(ctx, deadline)
+	if !deadline.IsZero() {
+		c.writeWatch.setFixed(deadline)
+	} else if err := c.writeWatch.apply(ctx); err != nil {
+		c.buffered.Add(-int64(len(p)))
+		return err
+	}
 	written, err := c.writeFrameLocked(fin, op, p)
-	stop()
 	c.buffered.Add(-int64(len(p)))
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) && written == 0 {
@@ -240,35 +244,3 @@ func (c *Conn) lockFrame(ctx context.Context) error {
 }
 
 func (c *Conn) unlockFrame() { <-c.frameLock }
-
-// setWriteContext applies the deadline, or ctx's deadline and
-// cancellation, to writes on netConn; the frame lock must be held.
-func (c *Conn) setWriteContext(ctx context.Context, deadline time.Time) (stop func()) {
-	if !deadline.IsZero() {
-		c.netConn.SetWriteDeadline(deadline)
-		c.writeDL = true
-		return nop
-	}
-	if c.writeDL {
-		c.netConn.SetWriteDeadline(time.Time{})
-		c.writeDL = false
-	}
-	if ctx.Done() == nil {
-		return nop
-	}
-	if d, ok := ctx.Deadline(); ok {
-		c.netConn.SetWriteDeadline(d)
-		c.writeDL = true
-	}
-	done := make(chan struct{})
-	stopFunc := context.AfterFunc(ctx, func() {
-		c.netConn.SetWriteDeadline(aLongTimeAgo)
-		close(done)
-	})
-	return func() {
-		if !stopFunc() {
-			<-done
-			c.writeDL = true
-		}
-	}
-}
