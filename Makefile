@@ -1,0 +1,47 @@
+# Developer entry points. `make test` is what CI runs (see .ci/run).
+
+GO       ?= go
+FUZZTIME ?= 20s
+ADDR     ?= :8080
+FUZZPKG  ?= ./websocket
+
+# The bench module is optional: its targets run only once bench/go.mod exists.
+HAVE_BENCH := $(wildcard bench/go.mod)
+
+.PHONY: run test test-deps vet bench fuzz
+
+run:
+	$(GO) run ./cmd/duplex echo --addr $(ADDR)
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+# ./... includes test/interop, the tests against Node.js ws and Python
+# websockets; test-deps installs those peers.
+test: test-deps vet
+	$(GO) test -race -count=1 -timeout 12m ./...
+	# Allocation counts need a build without the race detector.
+	$(GO) test -count=1 -run 'Allocations' ./websocket/
+ifneq ($(HAVE_BENCH),)
+	cd bench && $(GO) test -count=1 -timeout 5m -run . ./...
+endif
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./websocket/
+ifneq ($(HAVE_BENCH),)
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
+endif
+
+# Runs every Fuzz target of FUZZPKG for FUZZTIME each.
+fuzz:
+	@set -e; \
+	list="$$($(GO) test -list '^Fuzz' $(FUZZPKG))"; \
+	targets="$$(printf '%s\n' "$$list" | grep '^Fuzz' || true)"; \
+	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets in $(FUZZPKG)"; exit 0; fi; \
+	for t in $$targets; do \
+		echo "fuzz: $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZPKG); \
+	done

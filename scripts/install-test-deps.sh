@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian machine, as root:
+#   - Debian's chromium and python3-websockets (for /usr/bin/python3),
+#   - the Node.js peers of test/interop (npm ci from the committed lock),
+#   - a Redis server on 127.0.0.1:6379 that keeps nothing on disk.
+# Idempotent: each step runs only when its result is missing.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { printf 'install-test-deps: %s\n' "$*" >&2; }
+
+apt_updated=0
+apt_install() {
+	if [[ $apt_updated -eq 0 ]]; then
+		log "apt-get update"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		apt_updated=1
+	fi
+	log "apt-get install $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Debian packages: Chromium for browser tests, websockets for /usr/bin/python3
+# (python3 on PATH may be another interpreter without it).
+packages=()
+if ! [[ -x /usr/bin/chromium ]] ||
+	! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
+	packages+=(chromium python3-websockets)
+fi
+if ! command -v node >/dev/null 2>&1; then
+	packages+=(nodejs)
+fi
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+	packages+=(redis-server)
+fi
+if [[ ${#packages[@]} -gt 0 ]]; then
+	apt_install "${packages[@]}"
+fi
+# Some nodejs builds bring npm along; Debian's own needs the npm package.
+if ! command -v npm >/dev/null 2>&1; then
+	apt_install npm
+fi
+
+# Node.js peers, pinned by test/interop/package-lock.json.
+interop="$repo_root/test/interop"
+if [[ -f "$interop/package.json" ]]; then
+	stamp="$interop/node_modules/.install-stamp"
+	lock="$interop/package-lock.json"
+	if [[ ! -f "$stamp" ]] || [[ ! -d "$interop/node_modules/ws" ]] ||
+		[[ "$interop/package.json" -nt "$stamp" ]] ||
+		{ [[ -f "$lock" ]] && [[ "$lock" -nt "$stamp" ]]; }; then
+		if [[ -f "$lock" ]]; then
+			log "npm ci in test/interop"
+			(cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
+		else
+			log "npm install in test/interop"
+			(cd "$interop" && npm install --no-audit --no-fund --loglevel=error)
+		fi
+		touch "$stamp"
+	fi
+fi
+
+# Redis on 127.0.0.1:6379, in memory only.
+if [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null || true)" != "PONG" ]]; then
+	log "starting redis-server on 127.0.0.1:6379"
+	redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+	for _ in $(seq 1 50); do
+		[[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null || true)" == "PONG" ]] && break
+		sleep 0.1
+	done
+	if [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null || true)" != "PONG" ]]; then
+		log "redis-server did not answer on 127.0.0.1:6379"
+		exit 1
+	fi
+fi
+
+log "ok"
