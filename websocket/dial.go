@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -77,24 +78,55 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		}
 	}
 
-	nc, err := dialTransport(ctx, u, opts)
+	c, resp, err := dialAndHandshake(ctx, u, opts)
+	if err != nil {
+		if ctxErr := contextError(ctx); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("websocket: opening handshake interrupted: %w (%v)", ctxErr, err)
+		}
+		return nil, resp, err
+	}
+	return c, resp, nil
+}
+
+// dialAndHandshake connects and runs the opening handshake, with every
+// blocking step bounded by ctx.
+func dialAndHandshake(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	// Once a connection exists, ctx's end interrupts whatever step is
+	// waiting on it: the proxy's answer, TLS, or the server's response.
+	var (
+		mu      sync.Mutex
+		current net.Conn
+		ended   bool
+	)
+	watch := func(nc net.Conn) {
+		mu.Lock()
+		current = nc
+		if d, ok := ctx.Deadline(); ok {
+			nc.SetDeadline(d)
+		}
+		if ended {
+			nc.SetDeadline(aLongTimeAgo)
+		}
+		mu.Unlock()
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		ended = true
+		if current != nil {
+			current.SetDeadline(aLongTimeAgo)
+		}
+		mu.Unlock()
+	})
+	defer stop()
+
+	nc, err := dialTransport(ctx, u, opts, watch)
 	if err != nil {
 		return nil, nil, err
 	}
-	// The handshake honours ctx's deadline and cancellation.
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
 	c, resp, err := handshake(nc, u, opts)
-	if !stop() || ctx.Err() != nil {
-		if err == nil {
-			c.CloseNow()
-		}
-		nc.Close()
-		if ctx.Err() != nil {
-			return nil, resp, fmt.Errorf("websocket: opening handshake: %w", ctx.Err())
-		}
+	if err == nil && !stop() && ctx.Err() != nil {
+		c.CloseNow()
+		err = ctx.Err()
 	}
 	if err != nil {
 		nc.Close()
@@ -141,7 +173,7 @@ func hostPort(u *url.URL) string {
 
 // dialTransport connects to the server, through a proxy if one applies,
 // and adds TLS for wss.
-func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions, watch func(net.Conn)) (net.Conn, error) {
 	dial := opts.NetDialContext
 	if dial == nil {
 		var d net.Dialer
@@ -161,9 +193,12 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 	addr := hostPort(u)
 	var nc net.Conn
 	if proxyURL != nil {
-		nc, err = dialProxy(ctx, dial, proxyURL, addr)
+		nc, err = dialProxy(ctx, dial, proxyURL, addr, watch)
 	} else {
 		nc, err = dial(ctx, "tcp", addr)
+		if err == nil {
+			watch(nc)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("websocket: dial %s: %w", addr, err)
@@ -179,6 +214,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 		// A WebSocket handshake is HTTP/1.1 only.
 		cfg.NextProtos = []string{"http/1.1"}
 		tc := tls.Client(nc, cfg)
+		watch(tc)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", addr, err)
@@ -189,7 +225,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 }
 
 // dialProxy opens a tunnel to addr through an HTTP proxy with CONNECT.
-func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, addr string) (net.Conn, error) {
+func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, addr string, watch func(net.Conn)) (net.Conn, error) {
 	if proxyURL.Scheme != "http" {
 		return nil, fmt.Errorf("proxy scheme %q is not supported (only http)", proxyURL.Scheme)
 	}
@@ -201,9 +237,7 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 	if err != nil {
 		return nil, fmt.Errorf("proxy %s: %w", proxyAddr, err)
 	}
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	}
+	watch(nc)
 	req := &http.Request{
 		Method: http.MethodConnect,
 		URL:    &url.URL{Opaque: addr},
@@ -231,7 +265,6 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 		nc.Close()
 		return nil, fmt.Errorf("proxy %s refused CONNECT to %s: %s", proxyAddr, addr, resp.Status)
 	}
-	nc.SetDeadline(time.Time{})
 	return nc, nil
 }
 
