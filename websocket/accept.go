@@ -35,7 +35,12 @@ type AcceptOptions struct {
 	InsecureSkipVerify bool
 
 	// ReadLimit is the largest message accepted; 0 means DefaultReadLimit.
+	// With compression it bounds the decompressed size.
 	ReadLimit int64
+
+	// Compression, when not nil, accepts permessage-deflate (RFC 7692)
+	// if the client offers it.
+	Compression *CompressionOptions
 
 	// PingInterval, when positive, sends a ping at that interval; a pong
 	// that does not come within PongTimeout (default PingInterval) closes
@@ -66,6 +71,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	if opts.Compression != nil {
+		if err := opts.Compression.validate(); err != nil {
+			return nil, refuse(w, &HandshakeError{http.StatusInternalServerError, err.Error()})
+		}
+	}
 	if herr := checkRequest(r); herr != nil {
 		return nil, refuse(w, herr)
 	}
@@ -76,6 +86,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	offered := headerTokens(r.Header, "Sec-WebSocket-Protocol")
 	subprotocol := chooseSubprotocol(r, opts, offered)
+	var deflate *deflateState
+	var extensions string
+	if opts.Compression != nil {
+		if params, resp, ok := acceptDeflate(r.Header, opts.Compression); ok {
+			extensions = resp
+			deflate = newDeflateState(params, resp, opts.Compression, false)
+		}
+	}
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -94,7 +112,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	*brw.Reader = bufio.Reader{}
 	*brw.Writer = bufio.Writer{}
 
-	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol)
+	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol, extensions)
 	nc.SetDeadline(time.Now().Add(closeTimeout))
 	if _, err := nc.Write(resp); err != nil {
 		nc.Close()
@@ -103,6 +121,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	nc.SetDeadline(time.Time{})
 	return newConn(nc, connConfig{
 		subprotocol:  subprotocol,
+		deflate:      deflate,
 		readLimit:    opts.ReadLimit,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
@@ -200,7 +219,7 @@ func refuse(w http.ResponseWriter, herr *HandshakeError) error {
 
 // responseHeader builds the 101 response (section 4.2.2), with the
 // headers the handler set.
-func responseHeader(extra http.Header, accept, subprotocol string) []byte {
+func responseHeader(extra http.Header, accept, subprotocol, extensions string) []byte {
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	b.WriteString(accept)
@@ -208,6 +227,11 @@ func responseHeader(extra http.Header, accept, subprotocol string) []byte {
 	if subprotocol != "" {
 		b.WriteString("Sec-WebSocket-Protocol: ")
 		b.WriteString(subprotocol)
+		b.WriteString("\r\n")
+	}
+	if extensions != "" {
+		b.WriteString("Sec-WebSocket-Extensions: ")
+		b.WriteString(extensions)
 		b.WriteString("\r\n")
 	}
 	for k, vs := range extra {

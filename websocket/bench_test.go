@@ -14,12 +14,17 @@ import (
 // benchPair returns a client connected over loopback TCP to a server
 // that echoes every message.
 func benchPair(b testing.TB) *websocket.Conn {
+	return benchPairWith(b, nil)
+}
+
+// benchPairWith is benchPair with compression options for both ends.
+func benchPairWith(b testing.TB, compression *websocket.CompressionOptions) *websocket.Conn {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{ReadLimit: 4 << 20})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{ReadLimit: 4 << 20, Compression: compression})
 		if err != nil {
 			return
 		}
@@ -37,7 +42,7 @@ func benchPair(b testing.TB) *websocket.Conn {
 	})}
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Close() })
-	c, _, err := websocket.Dial(context.Background(), "ws://"+ln.Addr().String(), &websocket.DialOptions{ReadLimit: 4 << 20})
+	c, _, err := websocket.Dial(context.Background(), "ws://"+ln.Addr().String(), &websocket.DialOptions{ReadLimit: 4 << 20, Compression: compression})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -72,6 +77,39 @@ func BenchmarkEcho(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					if err := c.Write(ctx, typ, msg); err != nil {
+						b.Fatal(err)
+					}
+					if _, _, err := c.Read(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkEchoCompressed is BenchmarkEcho for JSON-like text with
+// permessage-deflate, with context takeover and without.
+func BenchmarkEchoCompressed(b *testing.B) {
+	modes := []struct {
+		name string
+		opts *websocket.CompressionOptions
+	}{
+		{"off", nil},
+		{"takeover", &websocket.CompressionOptions{}},
+		{"no-takeover", &websocket.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	}
+	for _, n := range []int{1 << 10, 64 << 10} {
+		for _, mode := range modes {
+			b.Run(sizeName(n)+"/"+mode.name, func(b *testing.B) {
+				c := benchPairWith(b, mode.opts)
+				msg := jsonLike(n)
+				ctx := context.Background()
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
 						b.Fatal(err)
 					}
 					if _, _, err := c.Read(ctx); err != nil {

@@ -80,6 +80,7 @@ type Conn struct {
 	client      bool
 	subprotocol string
 	extensions  string
+	deflate     *deflateState // nil unless permessage-deflate was negotiated
 
 	state     atomic.Int32 // a State
 	buffered  atomic.Int64 // bytes accepted by writes, not yet written
@@ -96,6 +97,8 @@ type Conn struct {
 	msgActive  bool    // a data message has started and not finished
 	msgType    MessageType
 	msgRead    int64 // payload bytes of the current message read so far
+	compressed bool  // the current message is compressed (RSV1)
+	inflated   int64 // decompressed bytes of the current message so far
 	utf8       utf8Validator
 	msgBuf     *buffer // Read's message; valid until the next read
 	assembling bool    // Read was interrupted while assembling msgBuf
@@ -140,7 +143,7 @@ type Conn struct {
 type connConfig struct {
 	client       bool
 	subprotocol  string
-	extensions   string
+	deflate      *deflateState
 	readLimit    int64
 	pingInterval time.Duration
 	pongTimeout  time.Duration
@@ -152,7 +155,7 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		netConn:     nc,
 		client:      cfg.client,
 		subprotocol: cfg.subprotocol,
-		extensions:  cfg.extensions,
+		deflate:     cfg.deflate,
 		readLock:    make(chan struct{}, 1),
 		msgLock:     make(chan struct{}, 1),
 		frameLock:   make(chan struct{}, 1),
@@ -161,6 +164,10 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
+	if c.deflate != nil {
+		c.extensions = c.deflate.extensions
+		c.deflate.stream.c = c
+	}
 	c.readWatch.setDeadline = nc.SetReadDeadline
 	c.writeWatch.setDeadline = nc.SetWriteDeadline
 	limit := cfg.readLimit

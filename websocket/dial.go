@@ -43,7 +43,12 @@ type DialOptions struct {
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// ReadLimit is the largest message accepted; 0 means DefaultReadLimit.
+	// With compression it bounds the decompressed size.
 	ReadLimit int64
+
+	// Compression, when not nil, offers permessage-deflate (RFC 7692);
+	// Conn.Extensions reports whether the server accepted it.
+	Compression *CompressionOptions
 
 	// PingInterval and PongTimeout configure a keep-alive as in
 	// AcceptOptions.
@@ -71,6 +76,11 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	u, err := parseWebSocketURL(rawURL)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.Compression != nil {
+		if err := opts.Compression.validate(); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol"} {
 		if _, ok := opts.HTTPHeader[k]; ok {
@@ -294,6 +304,11 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		b.WriteString(strings.Join(opts.Subprotocols, ", "))
 		b.WriteString("\r\n")
 	}
+	if opts.Compression != nil {
+		b.WriteString("Sec-WebSocket-Extensions: ")
+		b.WriteString(opts.Compression.offer())
+		b.WriteString("\r\n")
+	}
 	extra := opts.HTTPHeader.Clone()
 	extra.Del("Host")
 	if err := extra.Write(&b); err != nil {
@@ -313,7 +328,8 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		}
 		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", err)
 	}
-	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
+	deflate, err := checkResponse(resp, key, opts)
+	if err != nil {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			resp.Body = io.NopCloser(strings.NewReader(string(body)))
@@ -327,6 +343,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 	c := newConn(nc, connConfig{
 		client:       true,
 		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
+		deflate:      deflate,
 		readLimit:    opts.ReadLimit,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
@@ -336,7 +353,26 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 }
 
 // checkResponse validates the server's answer to the opening handshake.
-func checkResponse(resp *http.Response, key string, offered []string) error {
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (*deflateState, error) {
+	if err := checkResponseHeaders(resp, key, opts.Subprotocols); err != nil {
+		return nil, err
+	}
+	ext := resp.Header.Values("Sec-WebSocket-Extensions")
+	if len(ext) == 0 {
+		return nil, nil
+	}
+	if opts.Compression == nil {
+		return nil, fmt.Errorf("websocket: server chose extensions %q, none were offered", strings.Join(ext, ", "))
+	}
+	params, ok, err := checkDeflateResponse(resp.Header, opts.Compression)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return newDeflateState(params, strings.Join(ext, ", "), opts.Compression, true), nil
+}
+
+// checkResponseHeaders checks the status and the headers of RFC 6455.
+func checkResponseHeaders(resp *http.Response, key string, offered []string) error {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fmt.Errorf("websocket: server answered %s, not 101 Switching Protocols", resp.Status)
 	}
@@ -353,9 +389,6 @@ func checkResponse(resp *http.Response, key string, offered []string) error {
 		if len(p) > 1 || strings.Contains(p[0], ",") || !slices.Contains(offered, p[0]) {
 			return fmt.Errorf("websocket: server chose subprotocol %q, which was not offered (offered %q)", strings.Join(p, ", "), offered)
 		}
-	}
-	if ext := resp.Header.Values("Sec-WebSocket-Extensions"); len(ext) > 0 {
-		return fmt.Errorf("websocket: server chose extensions %q, none were offered", strings.Join(ext, ", "))
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 
 	var payload [8]byte
 	binary.BigEndian.PutUint64(payload[:], seq)
-	if err := c.writeFrame(ctx, time.Time{}, true, opPing, payload[:]); err != nil {
+	if err := c.writeFrame(ctx, time.Time{}, true, 0, opPing, payload[:]); err != nil {
 		forget()
 		return err
 	}

@@ -41,7 +41,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 func (c *Conn) readMessage() (MessageType, []byte, error) {
 	if !c.assembling {
 		c.releaseMsgBuf()
-		if c.msgActive || c.inFrame {
+		if c.messageUnfinished() {
 			// A streaming reader left a message unfinished.
 			if err := c.discardMessage(); err != nil {
 				return 0, nil, err
@@ -53,7 +53,7 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 		}
 		// Fast path: a whole message in one frame, already buffered, is
 		// returned where it lies.
-		if c.hdr.fin && c.rbuf != nil && int64(c.w-c.r) >= c.remaining {
+		if c.hdr.fin && !c.compressed && c.rbuf != nil && int64(c.w-c.r) >= c.remaining {
 			n := int(c.remaining)
 			p := c.rbuf.b[c.r : c.r+n : c.r+n]
 			if err := c.consumePayload(p); err != nil {
@@ -100,6 +100,11 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 	if c.w == c.r {
 		c.releaseReadBuf()
 	}
+	if c.compressed {
+		if err := c.inflateMessage(); err != nil {
+			return 0, nil, err
+		}
+	}
 	return c.msgType, c.msgBuf.b, nil
 }
 
@@ -120,7 +125,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	c.releaseMsgBuf()
 	c.assembling = false
-	if c.msgActive || c.inFrame {
+	if c.messageUnfinished() {
 		if err := c.discardMessage(); err != nil {
 			return 0, nil, c.readError(ctx, err)
 		}
@@ -160,6 +165,20 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	if err := c.readWatch.apply(mr.ctx); err != nil {
 		return 0, err
 	}
+	if c.compressed {
+		n, err := c.inflateStream(p)
+		if err == io.EOF {
+			mr.active = false
+			if c.w == c.r {
+				c.releaseReadBuf()
+			}
+			return n, io.EOF
+		}
+		if err != nil {
+			return n, c.readError(mr.ctx, err)
+		}
+		return n, nil
+	}
 	for {
 		if c.remaining == 0 && !c.inFrame {
 			if !c.msgActive {
@@ -184,11 +203,29 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	}
 }
 
+// messageUnfinished reports whether part of the current message is
+// still to be read, raw or through the decompressor.
+func (c *Conn) messageUnfinished() bool {
+	return c.msgActive || c.inFrame || (c.deflate != nil && c.deflate.fr != nil)
+}
+
 // discardMessage reads and drops the rest of the current message,
 // validating it as it goes.
 func (c *Conn) discardMessage() error {
 	c.mr.active = false
 	var scratch [512]byte
+	if c.compressed {
+		// The rest goes through the decompressor, whose window the next
+		// message may refer to.
+		for {
+			if _, err := c.inflateStream(scratch[:]); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+		}
+	}
 	for c.msgActive || c.inFrame {
 		if c.remaining == 0 && !c.inFrame {
 			if err := c.nextFrame(); err != nil {
@@ -251,6 +288,8 @@ func (c *Conn) nextFrame() error {
 			c.msgType = MessageType(h.op)
 			c.msgRead = 0
 			c.utf8 = utf8Validator{}
+			c.compressed = h.rsv&bitRsv1 != 0
+			c.inflated = 0
 		}
 		if c.msgRead+h.length > c.readLimit.Load() {
 			return c.fail(StatusMessageTooBig, "message exceeds the read limit of "+itoa64(c.readLimit.Load())+" bytes")
@@ -269,7 +308,12 @@ func (c *Conn) nextFrame() error {
 // the connection's state.
 func (c *Conn) checkHeader(h *header) error {
 	if h.rsv != 0 {
-		return c.fail(StatusProtocolError, "reserved bits set without a negotiated extension")
+		// RFC 7692, section 6: with permessage-deflate, RSV1 marks the
+		// first frame of a compressed message, and nothing else.
+		compressedStart := h.rsv == bitRsv1 && c.deflate != nil && (h.op == opText || h.op == opBinary)
+		if !compressedStart {
+			return c.fail(StatusProtocolError, "reserved bits set without a negotiated extension")
+		}
 	}
 	if h.masked == c.client {
 		if c.client {
@@ -351,7 +395,7 @@ func (c *Conn) consumePayload(p []byte) error {
 	}
 	c.remaining -= int64(len(p))
 	c.msgRead += int64(len(p))
-	if c.msgType == MessageText && !c.utf8.write(p) {
+	if c.msgType == MessageText && !c.compressed && !c.utf8.write(p) {
 		return c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
 	return nil
@@ -365,7 +409,7 @@ func (c *Conn) endFrame() error {
 		return nil
 	}
 	c.msgActive = false
-	if c.msgType == MessageText && !c.utf8.complete() {
+	if c.msgType == MessageText && !c.compressed && !c.utf8.complete() {
 		return c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 	}
 	return nil

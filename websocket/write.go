@@ -21,20 +21,33 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return errors.New("websocket: Write with invalid message type " + typ.String())
 	}
 	c.buffered.Add(int64(len(p)))
+	defer c.buffered.Add(-int64(len(p)))
 	if err := c.lockMsg(ctx); err != nil {
-		c.buffered.Add(-int64(len(p)))
 		return err
 	}
-	err := c.writeFrame(ctx, time.Time{}, true, opcode(typ), p)
-	c.unlockMsg()
+	defer c.unlockMsg()
+	d := c.deflate
+	if d == nil || len(p) < d.threshold {
+		return c.writeFrame(ctx, time.Time{}, true, 0, opcode(typ), p)
+	}
+	payload, err := d.compress(p, false)
+	if err == nil {
+		err = c.writeFrame(ctx, time.Time{}, true, bitRsv1, opcode(typ), payload)
+	}
+	d.sink.release()
+	if err != nil && d.writeTakeover {
+		// The compressor has moved on; the peer's decompressor has not.
+		c.closeNetConn()
+	}
 	return err
 }
 
 // Writer returns a writer for one message of type typ. Each Write sends
-// its bytes at once as a fragment of the message, so a message can be
-// produced while it is sent; Close sends the final fragment. Until Close,
-// other messages wait (control frames do not). ctx bounds the whole
-// message. The writer must not be used after Close.
+// its bytes at once as a fragment of the message (compressed, when
+// permessage-deflate was negotiated), so a message can be produced while
+// it is sent; Close sends the final fragment. Until Close, other messages
+// wait (control frames do not). ctx bounds the whole message. The writer
+// must not be used after Close.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != MessageText && typ != MessageBinary {
 		return nil, errors.New("websocket: Writer with invalid message type " + typ.String())
@@ -44,6 +57,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	}
 	c.mw.ctx = ctx
 	c.mw.op = opcode(typ)
+	c.mw.first = true
 	c.mw.open = true
 	return &c.mw, nil
 }
@@ -51,10 +65,11 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 // messageWriter is the io.WriteCloser that Writer returns; each Conn has
 // one, guarded by msgLock.
 type messageWriter struct {
-	c    *Conn
-	ctx  context.Context
-	op   opcode // opText or opBinary for the first frame, then opContinuation
-	open bool
+	c     *Conn
+	ctx   context.Context
+	op    opcode // opText or opBinary for the first frame, then opContinuation
+	first bool   // no frame sent yet
+	open  bool
 }
 
 var errWriterClosed = errors.New("websocket: write to closed message writer")
@@ -69,11 +84,36 @@ func (mw *messageWriter) Write(p []byte) (int, error) {
 	}
 	c := mw.c
 	c.buffered.Add(int64(len(p)))
-	if err := c.writeFrame(mw.ctx, time.Time{}, false, mw.op, p); err != nil {
+	defer c.buffered.Add(-int64(len(p)))
+	var err error
+	if d := c.deflate; d != nil {
+		var payload []byte
+		payload, err = d.compress(p, true)
+		if err == nil {
+			err = c.writeFrame(mw.ctx, time.Time{}, false, mw.rsv(), mw.op, payload)
+		}
+		d.sink.release()
+		if err != nil {
+			c.closeNetConn()
+		}
+	} else {
+		err = c.writeFrame(mw.ctx, time.Time{}, false, 0, mw.op, p)
+	}
+	if err != nil {
 		return 0, err
 	}
 	mw.op = opContinuation
+	mw.first = false
 	return len(p), nil
+}
+
+// rsv returns the reserved bits of the next frame: RSV1 on the first
+// frame of a compressed message (RFC 7692, section 6).
+func (mw *messageWriter) rsv() byte {
+	if mw.first && mw.c.deflate != nil {
+		return bitRsv1
+	}
+	return 0
 }
 
 // Close sends the final fragment and lets other messages go.
@@ -82,44 +122,45 @@ func (mw *messageWriter) Close() error {
 		return errWriterClosed
 	}
 	mw.open = false
-	err := mw.c.writeFrame(mw.ctx, time.Time{}, true, mw.op, nil)
+	c := mw.c
+	if d := c.deflate; d != nil {
+		// A compressed stream ends with the previous fragment, whose sync
+		// marker was held back: the final frame is empty. (A message with
+		// no fragment goes out empty and uncompressed.)
+		d.endStream()
+	}
+	err := c.writeFrame(mw.ctx, time.Time{}, true, 0, mw.op, nil)
 	mw.ctx = nil
-	mw.c.unlockMsg()
+	c.unlockMsg()
 	return err
 }
 
 // writeControl sends a control frame on this side's own account, with a
 // bounded deadline.
 func (c *Conn) writeControl(op opcode, payload []byte) error {
-	return c.writeFrame(context.Background(), time.Now().Add(controlWriteTimeout), true, op, payload)
+	return c.writeFrame(context.Background(), time.Now().Add(controlWriteTimeout), true, 0, op, payload)
 }
 
 // writeFrame writes one frame with its header, in one system call where
-// the payload allows. p's length has already been added to buffered.
-// The deadline, when not zero, overrides ctx's.
-func (c *Conn) writeFrame(ctx context.Context, deadline time.Time, fin bool, op opcode, p []byte) error {
+// the payload allows. The deadline, when not zero, overrides ctx's.
+func (c *Conn) writeFrame(ctx context.Context, deadline time.Time, fin bool, rsv byte, op opcode, p []byte) error {
 	if err := c.lockFrame(ctx); err != nil {
-		c.buffered.Add(-int64(len(p)))
 		return err
 	}
 	defer c.unlockFrame()
 	if err := c.writeErr; err != nil {
-		c.buffered.Add(-int64(len(p)))
 		return err
 	}
 	if c.closeSent {
 		// Section 5.5.1: nothing follows a close frame.
-		c.buffered.Add(-int64(len(p)))
 		return ErrClosed
 	}
 	if !deadline.IsZero() {
 		c.writeWatch.setFixed(deadline)
 	} else if err := c.writeWatch.apply(ctx); err != nil {
-		c.buffered.Add(-int64(len(p)))
 		return err
 	}
-	written, err := c.writeFrameLocked(fin, op, p)
-	c.buffered.Add(-int64(len(p)))
+	written, err := c.writeFrameLocked(fin, rsv, op, p)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) && written == 0 {
 			// Nothing reached the socket: the connection is intact.
@@ -147,7 +188,7 @@ const maxMaskChunk = 64 << 10
 
 // writeFrameLocked builds and writes the frame; it returns how many bytes
 // reached the socket.
-func (c *Conn) writeFrameLocked(fin bool, op opcode, p []byte) (int, error) {
+func (c *Conn) writeFrameLocked(fin bool, rsv byte, op opcode, p []byte) (int, error) {
 	var key [4]byte
 	if c.client {
 		// RFC 6455, section 5.3: a fresh, unpredictable key per frame.
@@ -156,7 +197,7 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, p []byte) (int, error) {
 		}
 	}
 	hdr := c.hdrBuf[:]
-	hn := putHeader(hdr, fin, 0, op, len(p), c.client, key)
+	hn := putHeader(hdr, fin, rsv, op, len(p), c.client, key)
 
 	if !c.client && hn+len(p) > writeBufferSize && c.writev {
 		// Large server frames: header and payload in one writev, no copy.
