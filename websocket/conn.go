@@ -167,6 +167,7 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 	if c.deflate != nil {
 		c.extensions = c.deflate.extensions
 		c.deflate.stream.c = c
+		c.deflate.conn = c
 	}
 	c.readWatch.setDeadline = nc.SetReadDeadline
 	c.writeWatch.setDeadline = nc.SetWriteDeadline
@@ -259,6 +260,9 @@ func (c *Conn) closeNetConn() {
 		close(c.closed)
 		c.readWatch.unregister()
 		c.writeWatch.unregister()
+		if c.deflate != nil && c.deflate.writeTakeover {
+			forgetCompressor(c)
+		}
 		c.setState(StateClosed)
 		c.signalCloseRcvd(nil)
 		if c.keepAlive != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -20,6 +21,7 @@ var (
 
 // deflateState is a connection's permessage-deflate state.
 type deflateState struct {
+	conn       *Conn
 	params     deflateParams
 	extensions string
 
@@ -28,7 +30,9 @@ type deflateState struct {
 	writeBits     int
 	level         int
 	threshold     int
-	fw            *flate.Writer // this side's compressor while in use; kept with context takeover
+	fw            *flate.Writer // this side's compressor while in use
+	wdict         []byte        // with context takeover, the last window of what was sent
+	wrote         atomic.Bool   // a message was compressed since the last sweep
 	sink          sinkBuffer
 	pendingTail   bool // a streamed fragment held back its deflateTail
 
@@ -144,6 +148,16 @@ func (d *deflateState) compress(p []byte, fragment bool) ([]byte, error) {
 	}
 	if d.fw == nil {
 		d.fw = getFlateWriter(d.writeBits, d.level, &d.sink)
+		if d.writeTakeover {
+			if len(d.wdict) > 0 {
+				d.fw.ResetDict(&d.sink, d.wdict)
+			}
+			holdCompressor(d.conn)
+		}
+	}
+	if d.writeTakeover {
+		d.wrote.Store(true)
+		d.rememberSent(p)
 	}
 	if _, err := d.fw.Write(p); err != nil {
 		return nil, err
@@ -198,17 +212,9 @@ func (d *deflateState) endInflate() {
 // remember appends decompressed output to the window kept for the next
 // message, with context takeover.
 func (d *deflateState) remember(p []byte) {
-	if !d.readTakeover {
-		return
+	if d.readTakeover {
+		d.dict = appendWindow(d.dict, p, d.dictSize)
 	}
-	if len(p) >= d.dictSize {
-		d.dict = append(d.dict[:0], p[len(p)-d.dictSize:]...)
-		return
-	}
-	if over := len(d.dict) + len(p) - d.dictSize; over > 0 {
-		d.dict = append(d.dict[:0], d.dict[over:]...)
-	}
-	d.dict = append(d.dict, p...)
 }
 
 // compressedSource is the decompressor's input while a compressed
