@@ -144,43 +144,72 @@ func (c *Conn) writeControl(op opcode, payload []byte) error {
 // writeFrame writes one frame with its header, in one system call where
 // the payload allows. The deadline, when not zero, overrides ctx's.
 func (c *Conn) writeFrame(ctx context.Context, deadline time.Time, fin bool, rsv byte, op opcode, p []byte) error {
-	if err := c.lockFrame(ctx); err != nil {
+	if err := c.beginFrame(ctx, deadline); err != nil {
 		return err
 	}
 	defer c.unlockFrame()
-	if err := c.writeErr; err != nil {
-		return err
-	}
-	if c.closeSent {
-		// Section 5.5.1: nothing follows a close frame.
-		return ErrClosed
-	}
-	if !deadline.IsZero() {
-		c.writeWatch.setFixed(deadline)
-	} else if err := c.writeWatch.apply(ctx); err != nil {
-		return err
-	}
 	written, err := c.writeFrameLocked(fin, rsv, op, p)
 	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) && written == 0 {
-			// Nothing reached the socket: the connection is intact.
-			if ctxErr := contextError(ctx); ctxErr != nil {
-				return ctxErr
-			}
-			return err
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			err = ErrWriteTimeout
-		}
-		c.writeErr = err
-		c.closeNetConn()
-		return err
+		return c.frameError(ctx, written, err)
 	}
 	if op == opClose {
 		c.closeSent = true
 		c.setState(StateClosing)
 	}
 	return nil
+}
+
+// writeEncoded writes a frame that is already encoded.
+func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
+	if err := c.beginFrame(ctx, time.Time{}); err != nil {
+		return err
+	}
+	defer c.unlockFrame()
+	if n, err := c.netConn.Write(frame); err != nil {
+		return c.frameError(ctx, n, err)
+	}
+	return nil
+}
+
+// beginFrame takes the frame lock and applies the deadline, or ctx's
+// deadline and cancellation. On success the caller must unlockFrame.
+func (c *Conn) beginFrame(ctx context.Context, deadline time.Time) error {
+	if err := c.lockFrame(ctx); err != nil {
+		return err
+	}
+	err := c.writeErr
+	switch {
+	case err != nil:
+	case c.closeSent:
+		// Section 5.5.1: nothing follows a close frame.
+		err = ErrClosed
+	case !deadline.IsZero():
+		c.writeWatch.setFixed(deadline)
+	default:
+		err = c.writeWatch.apply(ctx)
+	}
+	if err != nil {
+		c.unlockFrame()
+	}
+	return err
+}
+
+// frameError handles a failed frame write, of which written bytes
+// reached the socket; the frame lock is held.
+func (c *Conn) frameError(ctx context.Context, written int, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) && written == 0 {
+		// Nothing reached the socket: the connection is intact.
+		if ctxErr := contextError(ctx); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = ErrWriteTimeout
+	}
+	c.writeErr = err
+	c.closeNetConn()
+	return err
 }
 
 // maxMaskChunk is the most a client masks and writes in one system call.

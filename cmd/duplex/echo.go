@@ -30,9 +30,10 @@ func runEcho(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	origins := fs.String("allowed-origins", "", "comma-separated origin host patterns allowed besides the server's own host (\"*\" allows all)")
 	client := fs.String("client", "", "run as a conformance client testee against this ws:// server instead of serving")
 	agent := fs.String("agent", "duplex", "agent name reported to the conformance server (with --client)")
+	compress := fs.Bool("compress", false, "negotiate permessage-deflate (RFC 7692) when the peer offers or accepts it")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: duplex echo [--addr HOST:PORT] [--max-message-size N]")
-		fmt.Fprintln(stderr, "       duplex echo --client ws://HOST:PORT [--agent NAME]")
+		fmt.Fprintln(stderr, "usage: duplex echo [--addr HOST:PORT] [--max-message-size N] [--compress]")
+		fmt.Fprintln(stderr, "       duplex echo --client ws://HOST:PORT [--agent NAME] [--compress]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Serves a WebSocket echo on every path: each message comes back with its type.")
 		fmt.Fprintln(stderr, "With --client, runs every case of a conformance server (getCaseCount, runCase, updateReports).")
@@ -48,11 +49,16 @@ func runEcho(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
+	var compression *websocket.CompressionOptions
+	if *compress {
+		compression = &websocket.CompressionOptions{}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if *client != "" {
-		return runTestee(ctx, *client, *agent, limit, stdout)
+		opts := &websocket.DialOptions{ReadLimit: limit, Proxy: websocket.NoProxy, Compression: compression}
+		return runTestee(ctx, *client, *agent, opts, stdout)
 	}
-	opts := &websocket.AcceptOptions{ReadLimit: limit}
+	opts := &websocket.AcceptOptions{ReadLimit: limit, Compression: compression}
 	if *origins == "*" {
 		opts.InsecureSkipVerify = true
 	} else if *origins != "" {
@@ -165,9 +171,8 @@ func closeResult(err error) error {
 
 // runTestee follows the conformance server protocol: ask for the number
 // of cases, echo through each case, then ask for the reports.
-func runTestee(ctx context.Context, server, agent string, limit int64, stdout io.Writer) error {
+func runTestee(ctx context.Context, server, agent string, opts *websocket.DialOptions, stdout io.Writer) error {
 	base := strings.TrimSuffix(server, "/")
-	opts := &websocket.DialOptions{ReadLimit: limit, Proxy: websocket.NoProxy}
 	c, _, err := websocket.Dial(ctx, base+"/getCaseCount", opts)
 	if err != nil {
 		return err

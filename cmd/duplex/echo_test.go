@@ -18,6 +18,10 @@ import (
 )
 
 func startEcho(t *testing.T) (string, context.CancelFunc, chan error) {
+	return startEchoWith(t, &websocket.AcceptOptions{ReadLimit: 1 << 30})
+}
+
+func startEchoWith(t *testing.T, opts *websocket.AcceptOptions) (string, context.CancelFunc, chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,7 +30,7 @@ func startEcho(t *testing.T) (string, context.CancelFunc, chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveEcho(ctx, ln, &websocket.AcceptOptions{ReadLimit: 1 << 30}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		done <- serveEcho(ctx, ln, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	t.Cleanup(cancel)
 	return "ws://" + ln.Addr().String(), cancel, done
@@ -34,13 +38,25 @@ func startEcho(t *testing.T) (string, context.CancelFunc, chan error) {
 
 func TestEchoServer(t *testing.T) {
 	url, _, _ := startEcho(t)
+	testEcho(t, url, nil)
+}
+
+func TestEchoServerCompressed(t *testing.T) {
+	url, _, _ := startEchoWith(t, &websocket.AcceptOptions{ReadLimit: 1 << 30, Compression: &websocket.CompressionOptions{}})
+	testEcho(t, url, &websocket.CompressionOptions{})
+}
+
+func testEcho(t *testing.T, url string, compression *websocket.CompressionOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, url+"/any/path", &websocket.DialOptions{ReadLimit: 1 << 30})
+	c, _, err := websocket.Dial(ctx, url+"/any/path", &websocket.DialOptions{ReadLimit: 1 << 30, Compression: compression})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
+	if (compression != nil) != strings.HasPrefix(c.Extensions(), "permessage-deflate") {
+		t.Fatalf("extensions %q", c.Extensions())
+	}
 	for _, n := range []int{0, 10, echoChunk - 1, echoChunk, echoChunk + 1, 3 << 20} {
 		for _, typ := range []websocket.MessageType{websocket.MessageText, websocket.MessageBinary} {
 			msg := bytes.Repeat([]byte("x"), n)
@@ -131,7 +147,7 @@ func TestTestee(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := runTestee(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), "tester", 1<<20, &out)
+	err := runTestee(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), "tester", &websocket.DialOptions{ReadLimit: 1 << 20}, &out)
 	if err != nil {
 		t.Fatal(err, out.String())
 	}
