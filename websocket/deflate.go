@@ -284,13 +284,14 @@ func (s *compressedSource) fill() error {
 func (c *Conn) inflateMessage() error {
 	d := c.deflate
 	in := c.msgBuf
+	c.msgBuf = nil
+	defer putMsgBuf(in)
 	in.b = append(in.b, deflateReadTrail...)
 	d.src.Reset(in.b)
 	d.startInflate(&d.src)
 	defer d.endInflate()
 	limit := c.readLimit.Load()
 	out := getMsgBuf(int(min(int64(len(in.b))*4, limit+1)))
-	defer func() { putMsgBuf(in) }()
 	for {
 		b := out.b
 		if len(b) == cap(b) {
