@@ -2,7 +2,8 @@
 //
 // Usage:
 //
-//	duplex echo [flags]     serve a WebSocket echo, or run as a conformance client testee
+//	duplex serve [flags]        serve the chat room: the page and its WebSocket at /
+//	duplex echo [flags]         serve a WebSocket echo, or run as a conformance client testee
 //
 // Run "duplex COMMAND -h" for a command's flags.
 package main
@@ -24,6 +25,7 @@ type command struct {
 }
 
 var commands = []command{
+	{"serve", "serve the chat room: the page and its WebSocket at /", runServe},
 	{"echo", "serve a WebSocket echo, or run as a conformance client testee", runEcho},
 }
 
