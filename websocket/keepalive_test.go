@@ -93,7 +93,7 @@ func TestBufferedAmount(t *testing.T) {
 		t.Fatalf("BufferedAmount %d before writing", n)
 	}
 	// Enough to fill both sockets' buffers, so that the write blocks.
-	big := make([]byte, 64<<20)
+	big := make([]byte, 24<<20)
 	done := make(chan error, 1)
 	go func() { done <- c.Write(context.Background(), websocket.MessageBinary, big) }()
 	deadline := time.Now().Add(5 * time.Second)

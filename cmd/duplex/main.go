@@ -3,6 +3,7 @@
 // Usage:
 //
 //	duplex serve [flags]        serve the chat room: the page and its WebSocket at /
+//	duplex connect [flags] URL  send lines from stdin to a WebSocket, print what comes back
 //	duplex echo [flags]         serve a WebSocket echo, or run as a conformance client testee
 //
 // Run "duplex COMMAND -h" for a command's flags.
@@ -26,6 +27,7 @@ type command struct {
 
 var commands = []command{
 	{"serve", "serve the chat room: the page and its WebSocket at /", runServe},
+	{"connect", "send lines from stdin to a WebSocket, print what comes back", runConnect},
 	{"echo", "serve a WebSocket echo, or run as a conformance client testee", runEcho},
 }
 
