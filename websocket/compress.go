@@ -262,21 +262,15 @@ func checkDeflateResponse(h http.Header, opts *CompressionOptions) (deflateParam
 				p.clientNoContextTakeover = true
 			}
 		case "server_max_window_bits":
-			bits, ok := parseWindowBits(prm.value)
-			if !prm.hasValue || !ok {
-				return p, false, fmt.Errorf("websocket: server sent server_max_window_bits=%q, want 8-15", prm.value)
-			}
-			if asked := windowBitsOr15(opts.ServerMaxWindowBits); bits > asked {
-				return p, false, fmt.Errorf("websocket: server chose server_max_window_bits=%d, above the %d offered", bits, asked)
+			bits, err := answeredWindowBits(prm, opts.ServerMaxWindowBits)
+			if err != nil {
+				return p, false, err
 			}
 			p.serverMaxWindowBits = bits
 		case "client_max_window_bits":
-			bits, ok := parseWindowBits(prm.value)
-			if !prm.hasValue || !ok {
-				return p, false, fmt.Errorf("websocket: server sent client_max_window_bits=%q, want 8-15", prm.value)
-			}
-			if limit := windowBitsOr15(opts.ClientMaxWindowBits); bits > limit {
-				return p, false, fmt.Errorf("websocket: server chose client_max_window_bits=%d, above the %d offered", bits, limit)
+			bits, err := answeredWindowBits(prm, opts.ClientMaxWindowBits)
+			if err != nil {
+				return p, false, err
 			}
 			p.clientMaxWindowBits = bits
 		default:
@@ -293,4 +287,17 @@ func checkDeflateResponse(h http.Header, opts *CompressionOptions) (deflateParam
 		p.clientNoContextTakeover = true
 	}
 	return p, true, nil
+}
+
+// answeredWindowBits checks a window bits parameter of the server's
+// answer against the value offered (0 for 15).
+func answeredWindowBits(prm extParam, offered int) (int, error) {
+	bits, ok := parseWindowBits(prm.value)
+	if !prm.hasValue || !ok {
+		return 0, fmt.Errorf("websocket: server sent %s=%q, want 8-15", prm.name, prm.value)
+	}
+	if limit := windowBitsOr15(offered); bits > limit {
+		return 0, fmt.Errorf("websocket: server chose %s=%d, above the %d offered", prm.name, bits, limit)
+	}
+	return bits, nil
 }
