@@ -11,7 +11,7 @@ HAVE_BENCH := $(wildcard bench/go.mod)
 .PHONY: run test test-deps vet bench fuzz
 
 run:
-	$(GO) run ./cmd/duplex echo --addr $(ADDR)
+	$(GO) run ./cmd/duplex serve --addr $(ADDR)
 
 test-deps:
 	./scripts/install-test-deps.sh
