@@ -91,6 +91,7 @@ func parseConnectArgs(args []string, stderr io.Writer) (*connectOptions, error) 
 		fmt.Fprintln(stderr, "received on standard output. When input ends, waits --grace for answers,")
 		fmt.Fprintln(stderr, "then closes with 1000. How the connection closed goes to standard error;")
 		fmt.Fprintln(stderr, "the exit status is 0 after a normal closure (1000) and 1 otherwise.")
+		fmt.Fprintln(stderr, "An interrupt (Ctrl-C) also closes with 1000.")
 		fs.PrintDefaults()
 	}
 	// Flags may come before and after the URL.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,33 @@ func (b *lockedBuffer) waitFor(t *testing.T, s string) {
 			t.Fatalf("no %q within %v in:\n%s", s, chatTimeout, b.String())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkNoGoroutines fails the test if, after a short while, a goroutine
+// still runs a function whose qualified name contains one of names.
+func checkNoGoroutines(t *testing.T, names ...string) {
+	t.Helper()
+	deadline := time.Now().Add(chatTimeout)
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n")
+		var left []string
+		for _, g := range stacks {
+			for _, name := range names {
+				if strings.Contains(g, name) {
+					left = append(left, g)
+					break
+				}
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left behind:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -314,4 +342,5 @@ func TestServeShutdownSendsGoingAway(t *testing.T) {
 		t.Error("the server still accepts connections after shutdown")
 	}
 	s.logs.waitFor(t, "msg=stopped")
+	checkNoGoroutines(t, "main.(*chatServer)", "main.serveChat", "/internal/chat.")
 }

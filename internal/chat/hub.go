@@ -149,8 +149,9 @@ func (h *Hub) Broadcast(msg []byte) int {
 		case c.queue <- msg:
 			n++
 		default:
+			// This message and the queued ones are dropped.
 			h.log.Warn("chat: client too slow; disconnecting",
-				"client", c.name, "queued", h.queueSize, "code", StatusPolicyViolation)
+				"client", c.name, "dropped", len(c.queue)+1, "code", StatusPolicyViolation)
 			h.removeLocked(c, StatusPolicyViolation, ReasonTooSlow, false)
 		}
 	}

@@ -252,7 +252,7 @@ func TestSlowConsumer(t *testing.T) {
 	if n := h.Len(); n != 2 {
 		t.Errorf("Len = %d after the slow client was dropped, want 2", n)
 	}
-	if !strings.Contains(logs.String(), "too slow") || !strings.Contains(logs.String(), "client=slow") {
+	if !strings.Contains(logs.String(), "too slow") || !strings.Contains(logs.String(), "client=slow dropped=5") {
 		t.Errorf("no log line names the dropped client; log:\n%s", logs.String())
 	}
 	// Others keep receiving.
