@@ -242,3 +242,20 @@ func TestConnectUsage(t *testing.T) {
 		t.Errorf("connect -h: %v, stderr %q", r.err, r.stderr)
 	}
 }
+
+// brokenWriter fails every write, like a closed pipe.
+type brokenWriter struct{}
+
+func (brokenWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestConnectOutputFails(t *testing.T) {
+	s := startChat(t, serveConfig{})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan error, 1)
+	go func() { done <- connect(context.Background(), []string{s.wsURL()}, pr, brokenWriter{}, io.Discard) }()
+	err := waitConnect(t, done)
+	if err == nil || !strings.Contains(err.Error(), "writing output") {
+		t.Errorf("connect with a broken stdout: %v, want an output error", err)
+	}
+}

@@ -45,9 +45,7 @@ func runSession(ctx context.Context, c *websocket.Conn, stdin io.Reader, stdout,
 				closeNormally(c, received, io.Discard)
 				return err
 			}
-			t := time.NewTimer(o.grace)
-			defer t.Stop()
-			grace = t.C
+			grace = time.After(o.grace)
 		case <-grace:
 			return closeNormally(c, received, stderr)
 		case <-ctx.Done():
@@ -55,6 +53,9 @@ func runSession(ctx context.Context, c *websocket.Conn, stdin io.Reader, stdout,
 		}
 	}
 }
+
+// errOutput reports that stdout could not be written.
+var errOutput = errors.New("writing output")
 
 // printMessages prints every message until the connection ends, and
 // returns the error that ended it.
@@ -79,7 +80,7 @@ func printMessages(c *websocket.Conn, stdout io.Writer, binaryFormat string) err
 		w.Write(line)
 		if err := w.Flush(); err != nil {
 			c.CloseNow()
-			return fmt.Errorf("writing output: %w", err)
+			return fmt.Errorf("%w: %w", errOutput, err)
 		}
 	}
 }
@@ -127,6 +128,9 @@ func closeNormally(c *websocket.Conn, received <-chan error, stderr io.Writer) e
 // serverClosed reports how the connection ended when the server (or the
 // network) ended it: nil for a normal closure, an error otherwise.
 func serverClosed(err error, stderr io.Writer) error {
+	if errors.Is(err, errOutput) {
+		return err
+	}
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("connection lost: %w", err)

@@ -141,19 +141,27 @@ func (h *Hub) Join(name string, conn Conn) (*Client, error) {
 // copy of msg, so the caller may reuse it.
 func (h *Hub) Broadcast(msg []byte) int {
 	msg = append([]byte(nil), msg...)
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	type drop struct {
+		name    string
+		dropped int
+	}
+	var drops []drop
 	n := 0
+	h.mu.Lock()
 	for c := range h.clients {
 		select {
 		case c.queue <- msg:
 			n++
 		default:
-			// This message and the queued ones are dropped.
-			h.log.Warn("chat: client too slow; disconnecting",
-				"client", c.name, "dropped", len(c.queue)+1, "code", StatusPolicyViolation)
+			// This message and the queued ones are lost for c.
+			drops = append(drops, drop{c.name, len(c.queue) + 1})
 			h.removeLocked(c, StatusPolicyViolation, ReasonTooSlow, false)
 		}
+	}
+	h.mu.Unlock()
+	for _, d := range drops {
+		h.log.Warn("chat: client too slow; disconnecting",
+			"client", d.name, "dropped", d.dropped, "code", StatusPolicyViolation)
 	}
 	return n
 }
