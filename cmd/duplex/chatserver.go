@@ -42,7 +42,7 @@ type chatServer struct {
 
 	mu       sync.Mutex
 	closing  bool           // shutdown has begun; guarded by mu
-	sessions sync.WaitGroup // one per WebSocket request; Add only under mu while !closing
+	handlers sync.WaitGroup // one per WebSocket request being handled; Add only under mu while !closing
 }
 
 // newChatServer returns the chat application. accept configures the
@@ -97,14 +97,14 @@ func (s *chatServer) isClosing() bool {
 	return s.closing
 }
 
-// beginSession counts a WebSocket request, unless shutdown has begun.
-func (s *chatServer) beginSession() bool {
+// beginHandler counts a WebSocket request, unless shutdown has begun.
+func (s *chatServer) beginHandler() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return false
 	}
-	s.sessions.Add(1)
+	s.handlers.Add(1)
 	return true
 }
 
@@ -113,11 +113,11 @@ func (s *chatServer) beginSession() bool {
 // Binary messages are refused with 1003 (RFC 6455, section 7.4.1): the
 // chat is text.
 func (s *chatServer) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	if !s.beginSession() {
+	if !s.beginHandler() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.sessions.Done()
+	defer s.handlers.Done()
 	conn, err := websocket.Accept(w, r, s.accept)
 	if err != nil {
 		s.log.Info("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
@@ -167,7 +167,7 @@ func (s *chatServer) shutdown(ctx context.Context) error {
 	hubErr := s.hub.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() {
-		s.sessions.Wait()
+		s.handlers.Wait()
 		close(done)
 	}()
 	select {

@@ -68,7 +68,7 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	} else {
 		fmt.Fprintf(stderr, "connected to %s\n", o.url)
 	}
-	return runSession(ctx, c, stdin, stdout, stderr, o)
+	return runConversation(ctx, c, stdin, stdout, stderr, o)
 }
 
 func parseConnectArgs(args []string, stderr io.Writer) (*connectOptions, error) {

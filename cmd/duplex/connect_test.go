@@ -95,7 +95,7 @@ func TestConnectChatsWithAnotherClient(t *testing.T) {
 	if want := welcomeMessage + "\nalice: hi bob\nbob: hi alice\n"; stdout.String() != want {
 		t.Errorf("stdout %q, want %q", stdout.String(), want)
 	}
-	checkNoGoroutines(t, "main.printMessages", "main.sendLines", "main.runSession")
+	checkNoGoroutines(t, "main.printMessages", "main.sendLines", "main.runConversation")
 }
 
 func TestConnectServerGoingAway(t *testing.T) {

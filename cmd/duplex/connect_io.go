@@ -25,10 +25,10 @@ const (
 	printTimeout = 5 * time.Second
 )
 
-// runSession runs duplex connect on an open connection: one goroutine
+// runConversation runs duplex connect on an open connection: one goroutine
 // prints what arrives, another sends what stdin gives, and this one
 // decides when and how the connection ends.
-func runSession(ctx context.Context, c *websocket.Conn, stdin io.Reader, stdout, stderr io.Writer, o *connectOptions) error {
+func runConversation(ctx context.Context, c *websocket.Conn, stdin io.Reader, stdout, stderr io.Writer, o *connectOptions) error {
 	received := make(chan error, 1)
 	go func() { received <- printMessages(c, stdout, o.binaryFormat) }()
 	sent := make(chan error, 1)
