@@ -63,8 +63,15 @@ func connect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return dialError(err, resp)
 	}
 	defer c.CloseNow()
+	var details []string
 	if p := c.Subprotocol(); p != "" {
-		fmt.Fprintf(stderr, "connected to %s (subprotocol %q)\n", o.url, p)
+		details = append(details, fmt.Sprintf("subprotocol %q", p))
+	}
+	if e := c.Extensions(); e != "" {
+		details = append(details, "extensions "+e)
+	}
+	if len(details) > 0 {
+		fmt.Fprintf(stderr, "connected to %s (%s)\n", o.url, strings.Join(details, ", "))
 	} else {
 		fmt.Fprintf(stderr, "connected to %s\n", o.url)
 	}
@@ -84,6 +91,7 @@ func parseConnectArgs(args []string, stderr io.Writer) (*connectOptions, error) 
 	fs.BoolVar(&o.binary, "binary", false, "send each line as a binary message instead of text")
 	fs.StringVar(&o.binaryFormat, "binary-format", "hex", "how to print binary messages received: hex or base64")
 	fs.DurationVar(&o.grace, "grace", time.Second, "once input ends, how long to wait for messages before closing")
+	compress := fs.Bool("compress", false, "offer permessage-deflate (RFC 7692)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: duplex connect [flags] ws://HOST[:PORT]/PATH")
 		fmt.Fprintln(stderr)
@@ -136,6 +144,9 @@ func parseConnectArgs(args []string, stderr io.Writer) (*connectOptions, error) 
 		HTTPHeader:   h,
 		Subprotocols: protocols,
 		PingInterval: *ping,
+	}
+	if *compress {
+		o.dial.Compression = &websocket.CompressionOptions{}
 	}
 	if *insecure {
 		o.dial.TLSConfig = &tls.Config{InsecureSkipVerify: true}

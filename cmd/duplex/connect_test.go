@@ -73,6 +73,26 @@ func TestConnectPipedLines(t *testing.T) {
 	}
 }
 
+// TestConnectCompressed chats through a compressing server with
+// duplex connect --compress.
+func TestConnectCompressed(t *testing.T) {
+	s := startChat(t, serveConfig{accept: websocket.AcceptOptions{
+		ReadLimit:   64 << 10,
+		Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true},
+	}})
+	long := strings.Repeat("compressible ", 100)
+	r := runConnectWith(t, context.Background(), strings.NewReader(long+"\n"), "--compress", "--grace", "300ms", s.wsURL())
+	if r.err != nil {
+		t.Fatalf("connect: %v; stderr:\n%s", r.err, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "extensions permessage-deflate; server_no_context_takeover") {
+		t.Errorf("stderr does not show the negotiated extension:\n%s", r.stderr)
+	}
+	if want := welcomeMessage + "\n" + long + "\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+}
+
 // TestConnectChatsWithAnotherClient has duplex connect and a Go client
 // talk through the chat, with a pipe for connect's input.
 func TestConnectChatsWithAnotherClient(t *testing.T) {

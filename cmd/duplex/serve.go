@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for clients to close")
+	compress := fs.Bool("compress", false, "accept permessage-deflate (RFC 7692); the server compresses without context takeover, so idle clients hold no compressor")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: duplex serve [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [flags]")
 		fmt.Fprintln(stderr)
@@ -76,6 +77,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := serveConfig{
 		accept:          websocket.AcceptOptions{ReadLimit: *maxSize},
 		shutdownTimeout: *shutdownTimeout,
+	}
+	if *compress {
+		cfg.accept.Compression = &websocket.CompressionOptions{ServerNoContextTakeover: true}
 	}
 	switch *origins {
 	case "":
