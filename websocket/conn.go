@@ -124,6 +124,14 @@ type Conn struct {
 	bufs       net.Buffers // guarded by frameLock
 	writeWatch ctxWatch    // guarded by frameLock
 
+	// Coalescing of small frames (coalesce.go).
+	burst       atomic.Bool // the reader has more received bytes waiting
+	pend        *buffer     // queued frames; guarded by frameLock
+	pendPayload int64       // payload bytes in pend; guarded by frameLock
+	pendBytes   atomic.Int64
+	pendFlag    atomic.Bool // pend is not empty and a flush is armed
+	flushTimer  *time.Timer // guarded by frameLock
+
 	// Closing.
 	closeOnce     sync.Once
 	closed        chan struct{} // closed once netConn is closed
@@ -211,7 +219,7 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 
 // BufferedAmount returns the number of bytes that writes have accepted
 // but not yet handed to the operating system.
-func (c *Conn) BufferedAmount() int { return int(c.buffered.Load()) }
+func (c *Conn) BufferedAmount() int { return int(c.buffered.Load() + c.pendBytes.Load()) }
 
 // Subprotocol returns the subprotocol chosen in the opening handshake,
 // or "" when none was.
@@ -268,6 +276,7 @@ func (c *Conn) closeNetConn() {
 		if c.keepAlive != nil {
 			c.keepAlive.stop()
 		}
+		c.burst.Store(false)
 		// Nobody reads any more, so nobody will answer the pending pings.
 		c.pingMu.Lock()
 		for k, ch := range c.pings {

@@ -32,9 +32,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	}
 	typ, p, err := c.readMessage()
 	if err != nil {
-		err = c.readError(ctx, err)
+		return 0, nil, c.readError(ctx, err)
 	}
-	return typ, p, err
+	c.markBurst()
+	return typ, p, nil
 }
 
 // readMessage is Read with the read lock held.
@@ -172,6 +173,7 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 			if c.w == c.r {
 				c.releaseReadBuf()
 			}
+			c.markBurst()
 			return n, io.EOF
 		}
 		if err != nil {
@@ -186,6 +188,7 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 				if c.w == c.r {
 					c.releaseReadBuf()
 				}
+				c.markBurst()
 				return 0, io.EOF
 			}
 			if err := c.nextFrame(); err != nil {
@@ -362,6 +365,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		c.r += n
 	case len(p) >= readBufferSize:
 		// Large payloads go straight from the socket to their place.
+		c.beforeWait()
 		c.releaseReadBuf()
 		var err error
 		n, err = c.netConn.Read(p)
@@ -417,6 +421,7 @@ func (c *Conn) endFrame() error {
 
 // fill reads more bytes from the connection into rbuf.
 func (c *Conn) fill() error {
+	c.beforeWait()
 	switch {
 	case c.rbuf == nil:
 		if c.raw != nil {

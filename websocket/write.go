@@ -14,6 +14,13 @@ import (
 // number of goroutines may call Write (and Writer) at once; their
 // messages are sent whole, one after another.
 //
+// One exception saves system calls: a small frame written while this
+// connection has more received messages waiting for its reader (a server
+// answering a burst of requests) is queued, and the queue leaves in one
+// write when the reader has taken the burst and would wait for the
+// network, or a millisecond later at the latest. BufferedAmount counts
+// queued bytes; a failure to send them closes the connection.
+//
 // If ctx ends while the frame is partly written, the connection is closed
 // and ErrWriteTimeout is returned: the peer could not find the next frame.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
@@ -165,6 +172,9 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 		return err
 	}
 	defer c.unlockFrame()
+	if err := c.flushLocked(); err != nil {
+		return err
+	}
 	if n, err := c.netConn.Write(frame); err != nil {
 		return c.frameError(ctx, n, err)
 	}
@@ -227,6 +237,15 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op opcode, p []byte) (int, e
 	}
 	hdr := c.hdrBuf[:]
 	hn := putHeader(hdr, fin, rsv, op, len(p), c.client, key)
+	if op != opClose {
+		if queued, err := c.queueFrameLocked(hdr[:hn], p, key); queued || err != nil {
+			return 0, err
+		}
+	}
+	// Frames queued before this one go first.
+	if err := c.flushLocked(); err != nil {
+		return 0, err
+	}
 
 	if !c.client && hn+len(p) > writeBufferSize && c.writev {
 		// Large server frames: header and payload in one writev, no copy.

@@ -1,0 +1,117 @@
+package websocket
+
+import "time"
+
+// Small frames written while the connection holds more received messages
+// than its reader has taken are queued, and leave together in one system
+// call: when the reader has taken them all and would wait for the
+// network, when the queue fills, or after coalesceDelay at the latest.
+// A server that answers a burst of requests thus answers it with one
+// write instead of one per message, and a lone message leaves at once.
+
+const (
+	// coalesceMaxFrame is the largest frame that is queued.
+	coalesceMaxFrame = 2048
+	// coalesceBufferSize is the most that is queued before a flush.
+	coalesceBufferSize = 16 << 10
+	// coalesceDelay bounds how long a queued frame waits.
+	coalesceDelay = time.Millisecond
+)
+
+// queueFrameLocked appends a frame to the queue, or reports false when
+// the frame must be written at once. The frame lock is held; hdr is the
+// encoded header and p the payload, masked with key when this is a
+// client.
+func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error) {
+	size := len(hdr) + len(p)
+	if size > coalesceMaxFrame || !c.burst.Load() {
+		return false, nil
+	}
+	if c.pend != nil && len(c.pend.b)+size > cap(c.pend.b) {
+		if err := c.flushLocked(); err != nil {
+			return false, err
+		}
+	}
+	if c.pend == nil {
+		c.pend = getMsgBuf(coalesceBufferSize)
+	}
+	b := append(c.pend.b, hdr...)
+	start := len(b)
+	b = append(b, p...)
+	if c.client {
+		mask(key, 0, b[start:])
+	}
+	c.pend.b = b
+	c.pendPayload += int64(len(p))
+	c.pendBytes.Add(int64(len(p)))
+	if !c.pendFlag.Swap(true) {
+		if c.flushTimer == nil {
+			c.flushTimer = time.AfterFunc(coalesceDelay, c.flushOnTimer)
+		} else {
+			c.flushTimer.Reset(coalesceDelay)
+		}
+	}
+	return true, nil
+}
+
+// flushLocked writes the queued frames; the frame lock is held. A failed
+// flush breaks the connection: the frames' writers have already returned.
+func (c *Conn) flushLocked() error {
+	if c.pend == nil {
+		return nil
+	}
+	_, err := c.netConn.Write(c.pend.b)
+	c.pendBytes.Add(-c.pendPayload)
+	c.pendPayload = 0
+	putMsgBuf(c.pend)
+	c.pend = nil
+	c.pendFlag.Store(false)
+	if err != nil {
+		c.writeErr = err
+		c.closeNetConn()
+	}
+	return err
+}
+
+// flushQueued writes the queued frames, if any, from any goroutine. With
+// wait false it gives up when a writer holds the frame lock: that writer
+// either flushes the queue before its own frame or arms the timer.
+func (c *Conn) flushQueued(wait bool) {
+	if !c.pendFlag.Load() {
+		return
+	}
+	if wait {
+		select {
+		case c.frameLock <- struct{}{}:
+		case <-c.closed:
+			return
+		}
+	} else {
+		select {
+		case c.frameLock <- struct{}{}:
+		default:
+			return
+		}
+	}
+	if c.pend != nil && c.writeErr == nil {
+		c.writeWatch.setFixed(time.Now().Add(controlWriteTimeout))
+		c.flushLocked()
+	}
+	c.unlockFrame()
+}
+
+// markBurst records, after the reader has taken a message, whether more
+// received bytes are waiting for it; writes meanwhile are queued.
+func (c *Conn) markBurst() {
+	c.burst.Store(c.rbuf != nil && c.w > c.r)
+}
+
+func (c *Conn) flushOnTimer() { c.flushQueued(true) }
+
+// beforeWait is called by the reader before it waits for the network: the
+// burst is over, and what it queued goes out now. It must not wait for a
+// writer blocked on a peer that itself waits for this reader.
+func (c *Conn) beforeWait() {
+	c.burst.Store(false)
+	c.flushQueued(false)
+}

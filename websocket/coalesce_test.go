@@ -1,0 +1,110 @@
+package websocket
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// writeCounter counts the Write calls on a connection.
+type writeCounter struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.Conn.Write(p)
+}
+
+// TestCoalescedEcho checks that answers to a burst of messages leave in
+// one write, and that a lone answer leaves at once.
+func TestCoalescedEcho(t *testing.T) {
+	local, peer := socketPair(t)
+	defer peer.Close()
+	counted := &writeCounter{Conn: local}
+	c := newConn(counted, connConfig{})
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	var burst []byte
+	for i := range 16 {
+		burst = append(burst, fuzzFrame(0x82, bytes.Repeat([]byte{byte(i)}, 64), true)...)
+	}
+	if _, err := peer.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	for range 16 {
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Write(ctx, typ, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The reader has taken every message; the next Read would wait, and
+	// flushes first.
+	go c.Read(ctx)
+	want := fuzzFrame(0x82, nil, false)[:0]
+	for i := range 16 {
+		want = append(want, fuzzFrame(0x82, bytes.Repeat([]byte{byte(i)}, 64), false)...)
+	}
+	got := make([]byte, len(want))
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("echoed frames differ")
+	}
+	if n := counted.writes.Load(); n > 2 {
+		t.Fatalf("%d writes for a burst of 16 answers, want 1 (or 2 if the queue split)", n)
+	}
+
+	// A lone message is written by Write itself.
+	before := counted.writes.Load()
+	if err := c.Write(ctx, MessageText, []byte("lone")); err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.writes.Load() - before; n != 1 {
+		t.Fatalf("lone message: %d writes during Write, want 1", n)
+	}
+}
+
+// TestCoalescedFlushDeadline checks that a frame queued while the reader
+// lingers leaves within the coalescing delay.
+func TestCoalescedFlushDeadline(t *testing.T) {
+	local, peer := socketPair(t)
+	defer peer.Close()
+	c := newConn(local, connConfig{})
+	defer c.CloseNow()
+	c.burst.Store(true) // as if the reader had messages waiting and did not read
+	start := time.Now()
+	if err := c.Write(context.Background(), MessageText, []byte("queued")); err != nil {
+		t.Fatal(err)
+	}
+	if c.BufferedAmount() != len("queued") {
+		t.Fatalf("BufferedAmount %d while queued", c.BufferedAmount())
+	}
+	buf := make([]byte, 8)
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, buf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf, []byte("\x81\x06queued")) {
+		t.Fatalf("got %q", buf)
+	}
+	if waited := time.Since(start); waited > 500*time.Millisecond {
+		t.Fatalf("queued frame left after %v", waited)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if c.BufferedAmount() != 0 {
+		t.Fatalf("BufferedAmount %d after the flush", c.BufferedAmount())
+	}
+}
