@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -175,18 +176,15 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // waitPeerClose waits until the peer's close frame arrives or the
 // deadline passes, reading itself if no one else is, then closes TCP.
 func (c *Conn) waitPeerClose(deadline time.Time) error {
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case c.readLock <- struct{}{}:
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if c.readLock.lock(ctx, c.closeRcvd) == nil {
 		c.drainUntilClose(deadline)
 		c.unlockRead()
-	case <-c.closeRcvd:
-	case <-timer.C:
 	}
 	select {
 	case <-c.closeRcvd:
-	case <-timer.C:
+	case <-ctx.Done():
 	}
 	c.closeNetConn()
 	if c.peerClose == nil {

@@ -1,6 +1,9 @@
 package websocket
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Small frames written while the connection holds more received messages
 // than its reader has taken are queued, and leave together in one system
@@ -81,17 +84,11 @@ func (c *Conn) flushQueued(wait bool) {
 		return
 	}
 	if wait {
-		select {
-		case c.frameLock <- struct{}{}:
-		case <-c.closed:
+		if c.frameLock.lock(context.Background(), c.closed) != nil {
 			return
 		}
-	} else {
-		select {
-		case c.frameLock <- struct{}{}:
-		default:
-			return
-		}
+	} else if !c.frameLock.tryLock() {
+		return
 	}
 	if c.pend != nil && c.writeErr == nil {
 		c.writeWatch.setFixed(time.Now().Add(controlWriteTimeout))

@@ -87,7 +87,7 @@ type Conn struct {
 	readLimit atomic.Int64
 
 	// Read side: guarded by readLock, a one-slot semaphore.
-	readLock   chan struct{}
+	readLock   ctxLock
 	rbuf       *buffer // nil while no bytes are waiting
 	r, w       int     // unread bytes are rbuf.b[r:w]
 	hdr        header  // the current frame's header
@@ -114,8 +114,8 @@ type Conn struct {
 	// Write side: msgLock is held for a whole data message, frameLock
 	// for each frame, so control frames may go between the fragments
 	// of a message but two messages never interleave.
-	msgLock    chan struct{}
-	frameLock  chan struct{}
+	msgLock    ctxLock
+	frameLock  ctxLock
 	mw         messageWriter // guarded by msgLock
 	writeErr   error         // guarded by frameLock; sticky
 	closeSent  bool          // guarded by frameLock
@@ -164,9 +164,6 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		client:      cfg.client,
 		subprotocol: cfg.subprotocol,
 		deflate:     cfg.deflate,
-		readLock:    make(chan struct{}, 1),
-		msgLock:     make(chan struct{}, 1),
-		frameLock:   make(chan struct{}, 1),
 		closed:      make(chan struct{}),
 		closeRcvd:   make(chan struct{}),
 	}
@@ -177,8 +174,8 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		c.deflate.stream.c = c
 		c.deflate.conn = c
 	}
-	c.readWatch.setDeadline = nc.SetReadDeadline
-	c.writeWatch.setDeadline = nc.SetWriteDeadline
+	c.readWatch.conn = nc
+	c.writeWatch.conn, c.writeWatch.write = nc, true
 	limit := cfg.readLimit
 	if limit <= 0 {
 		limit = DefaultReadLimit
@@ -242,13 +239,14 @@ func (c *Conn) SetReadLimit(n int64) { c.readLimit.Store(n) }
 
 // SetPingHandler sets a function called with the payload of each ping
 // received, after the automatic pong has been sent. It runs on the
-// reading goroutine and must not block; nil removes it. Call it before
-// reading starts.
+// reading goroutine and must not block; the payload is valid only during
+// the call. nil removes it. Call it before reading starts.
 func (c *Conn) SetPingHandler(f func(payload []byte)) { c.onPing = f }
 
 // SetPongHandler sets a function called with the payload of each pong
-// received. It runs on the reading goroutine and must not block; nil
-// removes it. Call it before reading starts.
+// received. It runs on the reading goroutine and must not block; the
+// payload is valid only during the call. nil removes it. Call it before
+// reading starts.
 func (c *Conn) SetPongHandler(f func(payload []byte)) { c.onPong = f }
 
 // setState moves the state forward; it never goes back.

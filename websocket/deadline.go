@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"net"
 	"sync"
 	"time"
 )
@@ -15,7 +16,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 // context stays the same, so a loop that reads or writes with one
 // context (a request's, say) allocates nothing per message.
 type ctxWatch struct {
-	setDeadline func(time.Time) error // netConn.SetReadDeadline or SetWriteDeadline
+	conn  net.Conn
+	write bool // the watch moves the write deadline, not the read deadline
 
 	// Owned by the goroutine holding the direction's lock.
 	done        <-chan struct{} // Done of the watched context
@@ -36,10 +38,9 @@ func (w *ctxWatch) apply(ctx context.Context) error {
 		w.release()
 		if done != nil {
 			fired := make(chan struct{})
-			set := w.setDeadline
 			w.mu.Lock()
 			w.stop = context.AfterFunc(ctx, func() {
-				set(aLongTimeAgo)
+				w.setDeadline(aLongTimeAgo)
 				close(fired)
 			})
 			w.fired = fired
@@ -90,6 +91,15 @@ func (w *ctxWatch) unregister() {
 		w.stop, w.fired = nil, nil
 	}
 	w.mu.Unlock()
+}
+
+// setDeadline sets the deadline of the watched direction.
+func (w *ctxWatch) setDeadline(t time.Time) {
+	if w.write {
+		w.conn.SetWriteDeadline(t)
+	} else {
+		w.conn.SetReadDeadline(t)
+	}
 }
 
 // contextError returns ctx's error, or DeadlineExceeded once its

@@ -49,13 +49,11 @@ func sweepCompressors() {
 		if d.wrote.Swap(false) {
 			continue // written to since the last sweep
 		}
-		select {
-		case c.msgLock <- struct{}{}:
-		default:
+		if !c.msgLock.tryLock() {
 			continue // a message is being written
 		}
 		d.releaseCompressor()
-		<-c.msgLock
+		c.msgLock.unlock()
 		delete(s.conns, c)
 	}
 	if len(s.conns) == 0 {

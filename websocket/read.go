@@ -274,8 +274,9 @@ func (c *Conn) nextFrame() error {
 				}
 				continue
 			}
-			payload := c.ctrl[:h.length]
-			copy(payload, c.rbuf.b[c.r+n:c.r+total])
+			// Unmasked in place: the payload is handled before the
+			// buffer is read again.
+			payload := c.rbuf.b[c.r+n : c.r+total : c.r+total]
 			c.r += total
 			if h.masked {
 				mask(h.maskKey, 0, payload)
@@ -501,21 +502,9 @@ func (c *Conn) releaseMsgBuf() {
 }
 
 // lockRead takes the read lock, or gives up when ctx ends.
-func (c *Conn) lockRead(ctx context.Context) error {
-	select {
-	case c.readLock <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.readLock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (c *Conn) lockRead(ctx context.Context) error { return c.readLock.lock(ctx, nil) }
 
-func (c *Conn) unlockRead() { <-c.readLock }
+func (c *Conn) unlockRead() { c.readLock.unlock() }
 
 // readError turns an error of the read path into what the caller sees,
 // and makes it sticky unless the connection can go on.

@@ -296,40 +296,23 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op opcode, p []byte) (int, e
 	}
 }
 
-// lockMsg takes the message lock, or gives up when ctx ends.
-func (c *Conn) lockMsg(ctx context.Context) error {
-	select {
-	case c.msgLock <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.msgLock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return ErrClosed
-	}
-}
+// lockMsg takes the message lock, or gives up when ctx ends or the
+// connection closes.
+func (c *Conn) lockMsg(ctx context.Context) error { return lockError(c.msgLock.lock(ctx, c.closed)) }
 
-func (c *Conn) unlockMsg() { <-c.msgLock }
+func (c *Conn) unlockMsg() { c.msgLock.unlock() }
 
-// lockFrame takes the frame lock, or gives up when ctx ends.
+// lockFrame takes the frame lock, or gives up when ctx ends or the
+// connection closes.
 func (c *Conn) lockFrame(ctx context.Context) error {
-	select {
-	case c.frameLock <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.frameLock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return ErrClosed
-	}
+	return lockError(c.frameLock.lock(ctx, c.closed))
 }
 
-func (c *Conn) unlockFrame() { <-c.frameLock }
+func (c *Conn) unlockFrame() { c.frameLock.unlock() }
+
+func lockError(err error) error {
+	if err == errLockAborted {
+		return ErrClosed
+	}
+	return err
+}
