@@ -38,6 +38,10 @@ type AcceptOptions struct {
 	// With compression it bounds the decompressed size.
 	ReadLimit int64
 
+	// QueueLimit is the most payload bytes Enqueue holds for the
+	// connection; 0 means DefaultQueueLimit.
+	QueueLimit int
+
 	// Compression, when not nil, accepts permessage-deflate (RFC 7692)
 	// if the client offers it.
 	Compression *CompressionOptions
@@ -123,6 +127,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		subprotocol:  subprotocol,
 		deflate:      deflate,
 		readLimit:    opts.ReadLimit,
+		queueLimit:   opts.QueueLimit,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
 		buffered:     early,

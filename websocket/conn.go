@@ -143,6 +143,7 @@ type Conn struct {
 	pings   map[uint64]chan struct{} // pending Pings by payload, guarded by pingMu
 	pingSeq uint64                   // guarded by pingMu
 
+	queue        sendQueue // Enqueue's messages
 	keepAlive    *keepAlive
 	pongTimedOut atomic.Bool // the keep-alive closed the connection
 }
@@ -153,6 +154,7 @@ type connConfig struct {
 	subprotocol  string
 	deflate      *deflateState
 	readLimit    int64
+	queueLimit   int
 	pingInterval time.Duration
 	pongTimeout  time.Duration
 	buffered     []byte // bytes read during the handshake that belong to the connection
@@ -181,6 +183,10 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		limit = DefaultReadLimit
 	}
 	c.readLimit.Store(limit)
+	c.queue.limit = cfg.queueLimit
+	if c.queue.limit <= 0 {
+		c.queue.limit = DefaultQueueLimit
+	}
 	switch nc := nc.(type) {
 	case *net.TCPConn:
 		c.writev = true

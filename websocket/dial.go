@@ -46,6 +46,10 @@ type DialOptions struct {
 	// With compression it bounds the decompressed size.
 	ReadLimit int64
 
+	// QueueLimit is the most payload bytes Enqueue holds for the
+	// connection; 0 means DefaultQueueLimit.
+	QueueLimit int
+
 	// Compression, when not nil, offers permessage-deflate (RFC 7692);
 	// Conn.Extensions reports whether the server accepted it.
 	Compression *CompressionOptions
@@ -345,6 +349,7 @@ func handshake(nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Respons
 		subprotocol:  resp.Header.Get("Sec-WebSocket-Protocol"),
 		deflate:      deflate,
 		readLimit:    opts.ReadLimit,
+		queueLimit:   opts.QueueLimit,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
 		buffered:     early,

@@ -93,6 +93,20 @@
 // (BenchmarkBroadcast: 1 KiB to 100 compressed connections is 30 times
 // faster than compressing for each).
 //
+// # Broadcast and batching
+//
+// Enqueue hands a PreparedMessage to a connection without waiting: each
+// connection has a bounded send queue (QueueLimit, 1 MiB by default)
+// drained by a goroutine that exists only while the queue is not empty,
+// and everything queued by the time it runs leaves in one writev without
+// a copy. A full queue returns ErrQueueFull, so one slow reader never
+// delays the others and the caller chooses what to drop.
+//
+// Small frames written while the connection still holds received
+// messages that its reader has not taken are batched the same way (see
+// Write): a server answering a burst of requests answers it with one
+// system call.
+//
 // # Concurrency
 //
 // Write, Writer, Ping, Close, CloseNow, State, BufferedAmount and the

@@ -36,20 +36,6 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 
 // WritePrepared writes a prepared message, as Write would write its data.
 func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
-	d := c.deflate
-	compress := d != nil && len(pm.data) >= d.threshold
-	if c.client || (compress && d.writeTakeover) {
-		return c.Write(ctx, pm.typ, pm.data)
-	}
-	var frame []byte
-	if compress {
-		var err error
-		if frame, err = pm.deflatedFrame(d.writeBits, d.level); err != nil {
-			return err
-		}
-	} else {
-		frame = pm.plainFrame()
-	}
 	n := int64(len(pm.data))
 	c.buffered.Add(n)
 	defer c.buffered.Add(-n)
@@ -57,7 +43,28 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return err
 	}
 	defer c.unlockMsg()
+	return c.writePreparedLocked(ctx, pm)
+}
+
+// writePreparedLocked writes pm with the message lock held.
+func (c *Conn) writePreparedLocked(ctx context.Context, pm *PreparedMessage) error {
+	if c.client || (c.deflate != nil && c.deflate.writeTakeover && len(pm.data) >= c.deflate.threshold) {
+		return c.writeMessageLocked(ctx, opcode(pm.typ), pm.data)
+	}
+	frame, err := c.sharedFrame(pm)
+	if err != nil {
+		return err
+	}
 	return c.writeEncoded(ctx, frame)
+}
+
+// sharedFrame returns pm's frame for a server connection whose frames do
+// not depend on its history.
+func (c *Conn) sharedFrame(pm *PreparedMessage) ([]byte, error) {
+	if d := c.deflate; d != nil && len(pm.data) >= d.threshold {
+		return pm.deflatedFrame(d.writeBits, d.level)
+	}
+	return pm.plainFrame(), nil
 }
 
 func (pm *PreparedMessage) plainFrame() []byte {

@@ -3,8 +3,10 @@ package websocket_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +93,27 @@ func BenchmarkBroadcast(b *testing.B) {
 					if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
 						b.Fatal(err)
 					}
+				}
+			}
+		})
+		b.Run(name+"/Enqueue", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				pm, _ := websocket.NewPreparedMessage(websocket.MessageText, msg)
+				for _, c := range cs {
+					err := c.Enqueue(pm)
+					for errors.Is(err, websocket.ErrQueueFull) {
+						runtime.Gosched() // let the connection catch up
+						err = c.Enqueue(pm)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			for _, c := range cs {
+				for c.BufferedAmount() > 0 {
+					time.Sleep(time.Millisecond)
 				}
 			}
 		})

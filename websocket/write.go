@@ -33,13 +33,19 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer c.unlockMsg()
+	return c.writeMessageLocked(ctx, opcode(typ), p)
+}
+
+// writeMessageLocked writes one message in one frame, compressed when
+// that was negotiated; the message lock is held.
+func (c *Conn) writeMessageLocked(ctx context.Context, op opcode, p []byte) error {
 	d := c.deflate
 	if d == nil || len(p) < d.threshold {
-		return c.writeFrame(ctx, time.Time{}, true, 0, opcode(typ), p)
+		return c.writeFrame(ctx, timeNone, true, 0, op, p)
 	}
 	payload, err := d.compress(p, false)
 	if err == nil {
-		err = c.writeFrame(ctx, time.Time{}, true, bitRsv1, opcode(typ), payload)
+		err = c.writeFrame(ctx, timeNone, true, bitRsv1, op, payload)
 	}
 	d.sink.release()
 	if err != nil && d.writeTakeover {
@@ -221,6 +227,9 @@ func (c *Conn) frameError(ctx context.Context, written int, err error) error {
 	c.closeNetConn()
 	return err
 }
+
+// timeNone is the zero time: no deadline of its own.
+var timeNone time.Time
 
 // maxMaskChunk is the most a client masks and writes in one system call.
 const maxMaskChunk = 64 << 10
