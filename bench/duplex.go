@@ -15,21 +15,44 @@ import (
 var duplexLibrary = Library{
 	Name: "duplex",
 	StartEcho: func(ctx context.Context) (EchoClient, error) {
-		return startDuplexEcho(ctx, false)
+		c, _, err := startDuplexEcho(ctx, false, CompressionOff, nil)
+		return c, err
 	},
 	DialDiscard: dialDuplexDiscard,
+	Modes:       []CompressionMode{CompressionOff, CompressionTakeover, CompressionNoTakeover},
+	StartCompressedEcho: func(ctx context.Context, mode CompressionMode, wrap func(net.Conn) net.Conn) (EchoClient, string, error) {
+		return startDuplexEcho(ctx, false, mode, wrap)
+	},
+	StartIdleServer: startDuplexIdle,
+}
+
+// duplexCompression returns the compression options of mode, for both
+// the server and the client: the zero CompressionOptions ask for context
+// takeover and 32 KiB windows, Duplex's defaults.
+func duplexCompression(mode CompressionMode) *websocket.CompressionOptions {
+	switch mode {
+	case CompressionTakeover:
+		return &websocket.CompressionOptions{}
+	case CompressionNoTakeover:
+		return &websocket.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	}
+	return nil
 }
 
 // DuplexCancelableEcho starts a Duplex echo server and client that pass
 // cancelable contexts to Read and Write, as handlers that use
 // r.Context() do, instead of context.Background().
 func DuplexCancelableEcho(ctx context.Context) (EchoClient, error) {
-	return startDuplexEcho(ctx, true)
+	c, _, err := startDuplexEcho(ctx, true, CompressionOff, nil)
+	return c, err
 }
 
-func startDuplexEcho(ctx context.Context, cancelable bool) (EchoClient, error) {
+func startDuplexEcho(ctx context.Context, cancelable bool, mode CompressionMode, wrap func(net.Conn) net.Conn) (EchoClient, string, error) {
 	srv, err := startEchoServer(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{ReadLimit: ReadLimit})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			ReadLimit:   ReadLimit,
+			Compression: duplexCompression(mode),
+		})
 		if err != nil {
 			return
 		}
@@ -49,26 +72,64 @@ func startDuplexEcho(ctx context.Context, cancelable bool) (EchoClient, error) {
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	c, _, err := websocket.Dial(ctx, srv.URL(), &websocket.DialOptions{
-		Proxy:     websocket.NoProxy,
-		ReadLimit: ReadLimit,
-	})
+	opts := &websocket.DialOptions{
+		Proxy:       websocket.NoProxy,
+		ReadLimit:   ReadLimit,
+		Compression: duplexCompression(mode),
+	}
+	if wrap != nil {
+		opts.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(c), nil
+		}
+	}
+	c, _, err := websocket.Dial(ctx, srv.URL(), opts)
 	if err != nil {
 		srv.Close()
-		return nil, err
+		return nil, "", err
 	}
-	if ext := c.Extensions(); ext != "" {
+	ext := c.Extensions()
+	if mode == CompressionOff && ext != "" {
 		c.CloseNow()
 		srv.Close()
-		return nil, fmt.Errorf("duplex: extensions %q negotiated; the benchmarks compare uncompressed connections", ext)
+		return nil, "", fmt.Errorf("duplex: extensions %q negotiated; the benchmarks compare uncompressed connections", ext)
 	}
 	e := &duplexEchoClient{c: c, srv: srv, ctx: context.Background(), cancel: func() {}}
 	if cancelable {
 		e.ctx, e.cancel = context.WithCancel(context.Background())
 	}
-	return e, nil
+	return e, ext, nil
+}
+
+// startDuplexIdle starts a server whose connections each read in a
+// goroutine of their own, the handler having returned.
+func startDuplexIdle(mode CompressionMode) (*LoopServer, error) {
+	opts := &websocket.AcceptOptions{ReadLimit: ReadLimit, Compression: duplexCompression(mode)}
+	return startLoopServer(func(w http.ResponseWriter, r *http.Request) func() {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return nil
+		}
+		return func() {
+			defer c.CloseNow()
+			ctx := context.Background()
+			for {
+				typ, p, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				if err := c.Write(ctx, typ, p); err != nil {
+					return
+				}
+			}
+		}
+	})
 }
 
 type duplexEchoClient struct {
@@ -78,10 +139,11 @@ type duplexEchoClient struct {
 	cancel context.CancelFunc
 }
 
-func (e *duplexEchoClient) Echo(n int, msg []byte) ([]byte, error) {
+func (e *duplexEchoClient) Echo(n int, msgs [][]byte) ([]byte, error) {
 	ctx := e.ctx
 	var echo []byte
 	for i := 0; i < n; i++ {
+		msg := msgs[i%len(msgs)]
 		if err := e.c.Write(ctx, websocket.MessageBinary, msg); err != nil {
 			return nil, err
 		}

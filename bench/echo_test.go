@@ -46,7 +46,7 @@ func checkEcho(t *testing.T, c EchoClient) {
 	t.Helper()
 	for _, size := range append([]int{0, 1, 125, 126, 65535, 65536}, Sizes...) {
 		msg := Payload(size)
-		got, err := c.Echo(3, msg)
+		got, err := c.Echo(3, [][]byte{msg})
 		if err != nil {
 			t.Fatalf("%s: echo %d bytes: %v", SizeName(size), size, err)
 		}
@@ -86,15 +86,15 @@ func BenchmarkEchoCancelableContext(b *testing.B) {
 
 // benchmarkEcho runs b.N round trips of a size-byte message on c.
 func benchmarkEcho(b *testing.B, c EchoClient, size int) {
-	msg := Payload(size)
+	msgs := [][]byte{Payload(size)}
 	// Warm up buffers and pools on both sides.
-	if _, err := c.Echo(10, msg); err != nil {
+	if _, err := c.Echo(10, msgs); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
-	if _, err := c.Echo(b.N, msg); err != nil {
+	if _, err := c.Echo(b.N, msgs); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()

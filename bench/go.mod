@@ -7,10 +7,8 @@ replace github.com/duplexrt/duplex => ../
 require (
 	github.com/duplexrt/duplex v0.0.0-00010101000000-000000000000
 	github.com/gorilla/websocket v1.5.3
+	github.com/klauspost/compress v1.20.3
 	github.com/lxzan/gws v1.8.9
 )
 
-require (
-	github.com/dolthub/maphash v0.1.0 // indirect
-	github.com/klauspost/compress v1.20.3 // indirect
-)
+require github.com/dolthub/maphash v0.1.0 // indirect

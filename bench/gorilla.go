@@ -16,11 +16,20 @@ import (
 // path (ReadMessage allocates a new slice for every message), and write
 // with WriteMessage. Buffer sizes are the library's defaults: the
 // upgrader reuses the HTTP server's buffers, the dialer uses 4 KiB.
-// Compression is off, as it is by default.
+// Compression is off, as it is by default, except in the compression
+// benchmarks, where EnableCompression is set on both sides; the library
+// supports only no context takeover, and compresses with the standard
+// library's compress/flate.
 var gorillaLibrary = Library{
-	Name:        "gorilla",
-	StartEcho:   startGorillaEcho,
-	DialDiscard: dialGorillaDiscard,
+	Name: "gorilla",
+	StartEcho: func(ctx context.Context) (EchoClient, error) {
+		c, _, err := startGorillaEcho(ctx, CompressionOff, nil)
+		return c, err
+	},
+	DialDiscard:         dialGorillaDiscard,
+	Modes:               []CompressionMode{CompressionOff, CompressionNoTakeover},
+	StartCompressedEcho: startGorillaEcho,
+	StartIdleServer:     startGorillaIdle,
 }
 
 // gorillaReadMessage reads the next message into buf, which it resets
@@ -35,9 +44,26 @@ func gorillaReadMessage(c *websocket.Conn, buf *bytes.Buffer) (int, error) {
 	return typ, err
 }
 
-func startGorillaEcho(ctx context.Context) (EchoClient, error) {
+// gorillaCompression reports whether mode asks for compression, and
+// fails for a mode the library lacks.
+func gorillaCompression(mode CompressionMode) (bool, error) {
+	switch mode {
+	case CompressionOff:
+		return false, nil
+	case CompressionNoTakeover:
+		return true, nil
+	}
+	return false, fmt.Errorf("gorilla: compression mode %q not supported", mode)
+}
+
+func startGorillaEcho(ctx context.Context, mode CompressionMode, wrap func(net.Conn) net.Conn) (EchoClient, string, error) {
+	compress, err := gorillaCompression(mode)
+	if err != nil {
+		return nil, "", err
+	}
 	up := websocket.Upgrader{
-		CheckOrigin: func(*http.Request) bool { return true },
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: compress,
 	}
 	srv, err := startEchoServer(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -58,16 +84,59 @@ func startGorillaEcho(ctx context.Context) (EchoClient, error) {
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	c, _, err := d.DialContext(ctx, srv.URL(), nil)
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, EnableCompression: compress}
+	if wrap != nil {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var nd net.Dialer
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(c), nil
+		}
+	}
+	c, resp, err := d.DialContext(ctx, srv.URL(), nil)
 	if err != nil {
 		srv.Close()
-		return nil, err
+		return nil, "", err
 	}
 	c.SetReadLimit(ReadLimit)
-	return &gorillaEchoClient{c: c, srv: srv}, nil
+	return &gorillaEchoClient{c: c, srv: srv}, resp.Header.Get("Sec-WebSocket-Extensions"), nil
+}
+
+// startGorillaIdle starts a server whose connections each read in a
+// goroutine of their own with ReadMessage, the library's usual idiom for
+// servers of many connections (its chat example).
+func startGorillaIdle(mode CompressionMode) (*LoopServer, error) {
+	compress, err := gorillaCompression(mode)
+	if err != nil {
+		return nil, err
+	}
+	up := &websocket.Upgrader{
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: compress,
+	}
+	return startLoopServer(func(w http.ResponseWriter, r *http.Request) func() {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return nil
+		}
+		return func() {
+			defer c.Close()
+			c.SetReadLimit(ReadLimit)
+			for {
+				typ, p, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if err := c.WriteMessage(typ, p); err != nil {
+					return
+				}
+			}
+		}
+	})
 }
 
 type gorillaEchoClient struct {
@@ -76,8 +145,9 @@ type gorillaEchoClient struct {
 	buf bytes.Buffer
 }
 
-func (e *gorillaEchoClient) Echo(n int, msg []byte) ([]byte, error) {
+func (e *gorillaEchoClient) Echo(n int, msgs [][]byte) ([]byte, error) {
 	for i := 0; i < n; i++ {
+		msg := msgs[i%len(msgs)]
 		if err := e.c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
 			return nil, err
 		}

@@ -18,11 +18,52 @@ import (
 // way the library is meant to be used; no goroutine hand-off happens per
 // round trip. Buffer sizes are the library's defaults (4 KiB read
 // buffer), compression is off and parallel message handling is off, as
-// they are by default.
+// they are by default. In the compression benchmarks PermessageDeflate is
+// enabled on both sides with the context takeover of the mode and 15-bit
+// windows in both directions (a gws server with context takeover would
+// otherwise pick 12 bits), so that all libraries negotiate the same
+// parameters.
 var gwsLibrary = Library{
-	Name:        "gws",
-	StartEcho:   startGWSEcho,
-	DialDiscard: dialGWSDiscard,
+	Name: "gws",
+	StartEcho: func(ctx context.Context) (EchoClient, error) {
+		c, _, err := startGWSEcho(ctx, CompressionOff, nil)
+		return c, err
+	},
+	DialDiscard:         dialGWSDiscard,
+	Modes:               []CompressionMode{CompressionOff, CompressionTakeover, CompressionNoTakeover},
+	StartCompressedEcho: startGWSEcho,
+	StartIdleServer:     startGWSIdle,
+}
+
+// gwsCompression returns the permessage-deflate options of mode, for both
+// the server and the client.
+func gwsCompression(mode CompressionMode) gws.PermessageDeflate {
+	switch mode {
+	case CompressionTakeover:
+		return gws.PermessageDeflate{
+			Enabled:               true,
+			ServerContextTakeover: true,
+			ClientContextTakeover: true,
+			ServerMaxWindowBits:   15,
+			ClientMaxWindowBits:   15,
+		}
+	case CompressionNoTakeover:
+		return gws.PermessageDeflate{
+			Enabled:             true,
+			ServerMaxWindowBits: 15,
+			ClientMaxWindowBits: 15,
+		}
+	}
+	return gws.PermessageDeflate{}
+}
+
+// gwsServerOption returns the server options of mode.
+func gwsServerOption(mode CompressionMode) *gws.ServerOption {
+	return &gws.ServerOption{
+		ReadMaxPayloadSize:  ReadLimit,
+		WriteMaxPayloadSize: ReadLimit,
+		PermessageDeflate:   gwsCompression(mode),
+	}
 }
 
 // gwsEchoServer echoes every message it receives.
@@ -33,11 +74,8 @@ func (gwsEchoServer) OnMessage(c *gws.Conn, m *gws.Message) {
 	_ = c.WriteMessage(m.Opcode, m.Bytes())
 }
 
-func startGWSEcho(ctx context.Context) (EchoClient, error) {
-	up := gws.NewUpgrader(gwsEchoServer{}, &gws.ServerOption{
-		ReadMaxPayloadSize:  ReadLimit,
-		WriteMaxPayloadSize: ReadLimit,
-	})
+func startGWSEcho(ctx context.Context, mode CompressionMode, wrap func(net.Conn) net.Conn) (EchoClient, string, error) {
+	up := gws.NewUpgrader(gwsEchoServer{}, gwsServerOption(mode))
 	srv, err := startEchoServer(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r)
 		if err != nil {
@@ -46,7 +84,7 @@ func startGWSEcho(ctx context.Context) (EchoClient, error) {
 		c.ReadLoop()
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	e := &gwsEchoClient{
 		srv:    srv,
@@ -58,21 +96,48 @@ func startGWSEcho(ctx context.Context) (EchoClient, error) {
 		ReadMaxPayloadSize:  ReadLimit,
 		WriteMaxPayloadSize: ReadLimit,
 		HandshakeTimeout:    10 * time.Second,
+		PermessageDeflate:   gwsCompression(mode),
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		option.HandshakeTimeout = time.Until(deadline)
 	}
-	c, _, err := gws.NewClient(e, option)
+	var c *gws.Conn
+	var resp *http.Response
+	if wrap == nil {
+		c, resp, err = gws.NewClient(e, option)
+	} else {
+		var d net.Dialer
+		var nc net.Conn
+		if nc, err = d.DialContext(ctx, "tcp", srv.ln.Addr().String()); err == nil {
+			c, resp, err = gws.NewClientFromConn(e, option, wrap(nc))
+			if err != nil {
+				nc.Close()
+			}
+		}
+	}
 	if err != nil {
 		srv.Close()
-		return nil, err
+		return nil, "", err
 	}
 	e.c = c
 	go func() {
 		defer close(e.closed)
 		c.ReadLoop()
 	}()
-	return e, nil
+	return e, resp.Header.Get("Sec-WebSocket-Extensions"), nil
+}
+
+// startGWSIdle starts a server whose connections each run the library's
+// read loop in a goroutine of their own, as its documentation shows.
+func startGWSIdle(mode CompressionMode) (*LoopServer, error) {
+	up := gws.NewUpgrader(gwsEchoServer{}, gwsServerOption(mode))
+	return startLoopServer(func(w http.ResponseWriter, r *http.Request) func() {
+		c, err := up.Upgrade(w, r)
+		if err != nil {
+			return nil
+		}
+		return c.ReadLoop
+	})
 }
 
 // gwsEchoClient runs the round trips from its OnMessage callback.
@@ -84,7 +149,8 @@ type gwsEchoClient struct {
 	closed chan struct{} // closed when the read loop returns
 
 	mu        sync.Mutex // guards the fields below
-	msg       []byte     // message being echoed
+	msgs      [][]byte   // messages being echoed, in turn
+	next      int        // index in msgs of the message sent last
 	remaining int        // echoes still expected
 	last      []byte     // copy of the last echo
 }
@@ -98,10 +164,10 @@ func (e *gwsEchoClient) OnMessage(c *gws.Conn, m *gws.Message) {
 		e.mu.Unlock()
 		return
 	}
-	if m.Opcode != gws.OpcodeBinary || m.Data.Len() != len(e.msg) {
+	if sent := e.msgs[e.next]; m.Opcode != gws.OpcodeBinary || m.Data.Len() != len(sent) {
 		e.remaining = 0
 		e.mu.Unlock()
-		e.done <- fmt.Errorf("gws: echo of %d bytes came back as opcode %d with %d bytes", len(e.msg), m.Opcode, m.Data.Len())
+		e.done <- fmt.Errorf("gws: echo of %d bytes came back as opcode %d with %d bytes", len(sent), m.Opcode, m.Data.Len())
 		return
 	}
 	e.remaining--
@@ -111,7 +177,11 @@ func (e *gwsEchoClient) OnMessage(c *gws.Conn, m *gws.Message) {
 		e.done <- nil
 		return
 	}
-	msg := e.msg
+	e.next++
+	if e.next == len(e.msgs) {
+		e.next = 0
+	}
+	msg := e.msgs[e.next]
 	e.mu.Unlock()
 	if err := c.WriteMessage(gws.OpcodeBinary, msg); err != nil {
 		e.mu.Lock()
@@ -121,14 +191,14 @@ func (e *gwsEchoClient) OnMessage(c *gws.Conn, m *gws.Message) {
 	}
 }
 
-func (e *gwsEchoClient) Echo(n int, msg []byte) ([]byte, error) {
+func (e *gwsEchoClient) Echo(n int, msgs [][]byte) ([]byte, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	e.mu.Lock()
-	e.msg, e.remaining = msg, n
+	e.msgs, e.next, e.remaining = msgs, 0, n
 	e.mu.Unlock()
-	if err := e.c.WriteMessage(gws.OpcodeBinary, msg); err != nil {
+	if err := e.c.WriteMessage(gws.OpcodeBinary, msgs[0]); err != nil {
 		return nil, err
 	}
 	select {

@@ -44,10 +44,11 @@ func Payload(n int) []byte {
 // EchoClient is one library's client, connected to the same library's echo
 // server.
 type EchoClient interface {
-	// Echo sends msg as a binary message n times, each time waiting for
-	// the server's echo before it sends the next, and returns the last
-	// echo. The returned slice may be valid only until the next call.
-	Echo(n int, msg []byte) ([]byte, error)
+	// Echo sends n binary messages, msgs[i%len(msgs)] for the i-th, each
+	// time waiting for the server's echo before it sends the next, and
+	// returns the last echo. The returned slice may be valid only until
+	// the next call.
+	Echo(n int, msgs [][]byte) ([]byte, error)
 	// Close closes the client and stops the server.
 	Close() error
 }
@@ -69,6 +70,20 @@ type Library struct {
 	// DialDiscard connects a client of the library to conn, which must
 	// be fresh.
 	DialDiscard func(ctx context.Context, conn *DiscardConn) (MessageWriter, error)
+
+	// Modes are the compression modes the library supports, CompressionOff
+	// first.
+	Modes []CompressionMode
+	// StartCompressedEcho is StartEcho with both sides configured for
+	// mode. It also returns the Sec-WebSocket-Extensions header of the
+	// server's handshake response as the client received it. wrap, when
+	// not nil, wraps the client's TCP connection.
+	StartCompressedEcho func(ctx context.Context, mode CompressionMode, wrap func(net.Conn) net.Conn) (EchoClient, string, error)
+	// StartIdleServer starts a server of the library on 127.0.0.1,
+	// configured for mode, that hands every connection to a goroutine
+	// (or read loop) of its own, echoes what it receives and otherwise
+	// waits.
+	StartIdleServer func(mode CompressionMode) (*LoopServer, error)
 }
 
 // Libraries returns the libraries under test, Duplex first.
@@ -130,6 +145,62 @@ func (s *echoServer) Close() error {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		return errHandlersStuck
+	}
+	return err
+}
+
+// LoopServer is an HTTP server on a loopback port whose handler upgrades
+// every request, hands the connection to a goroutine of its own, and
+// returns: the way servers that hold many connections are written with
+// every library here. It waits for those goroutines on close.
+type LoopServer struct {
+	*echoServer
+	loops sync.WaitGroup
+}
+
+// startLoopServer serves upgrade on a fresh port of 127.0.0.1. upgrade
+// returns the connection's loop, which runs in a goroutine of its own, or
+// nil when the upgrade failed.
+func startLoopServer(upgrade func(w http.ResponseWriter, r *http.Request) (loop func())) (*LoopServer, error) {
+	s := &LoopServer{}
+	srv, err := startEchoServer(func(w http.ResponseWriter, r *http.Request) {
+		loop := upgrade(w, r)
+		if loop == nil {
+			return
+		}
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			loop()
+		}()
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.echoServer = srv
+	return s, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *LoopServer) Addr() string { return s.ln.Addr().String() }
+
+// errLoopsStuck reports connection loops still running after the clients
+// closed.
+var errLoopsStuck = errors.New("bench: connection loops did not return after the clients closed")
+
+// Close stops the server and waits, for a bounded time, until every
+// connection's loop has returned. Call it after the clients have closed.
+func (s *LoopServer) Close() error {
+	err := s.echoServer.Close()
+	done := make(chan struct{})
+	go func() {
+		s.loops.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		return errLoopsStuck
 	}
 	return err
 }

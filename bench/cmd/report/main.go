@@ -1,11 +1,16 @@
 // Command report runs the side-by-side benchmarks of the bench module
 // several times, takes the median of every figure, and writes a Markdown
-// report with the machine, the method, a table per benchmark and the
-// ratios of Duplex against each peer.
+// report with the machine, the method, a table per benchmark, the ratios
+// of Duplex against each peer, and a list of the comparisons Duplex
+// loses.
 //
 // Run it from the bench directory:
 //
 //	go run ./cmd/report
+//
+// BenchmarkIdleConn, which measures memory and takes several seconds per
+// library and mode, runs in rounds of its own (-idle-count) with one
+// iteration each; every other benchmark runs -count rounds.
 //
 // It writes RESULTS.md and results.txt (the raw output, which benchstat
 // reads). With -in it reads the raw output of an earlier run instead of
@@ -23,21 +28,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // reference is the library the others are compared with.
 const reference = "duplex"
 
+// idleBench is the memory benchmark, which runs in rounds of its own.
+const idleBench = "IdleConn"
+
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("report: ")
 	count := flag.Int("count", 5, "rounds: go test runs of every benchmark, one after another")
+	idleCount := flag.Int("idle-count", 3, "rounds of BenchmarkIdleConn, one iteration each (0: leave it out)")
 	bench := flag.String("bench", ".", "benchmarks to run (go test -bench)")
 	benchtime := flag.String("benchtime", "1s", "time or iterations per run (go test -benchtime)")
 	in := flag.String("in", "", "read raw benchmark output from this file instead of running the benchmarks")
@@ -58,14 +65,15 @@ func main() {
 		method = fmt.Sprintf("Raw output read from `%s`; the machine above is the one that wrote this report.", *in)
 	} else {
 		before := loadAverage()
-		if output, err = runBenchmarks(dir, *bench, *benchtime, *count); err != nil {
+		if output, err = runBenchmarks(dir, *bench, *benchtime, *count, *idleCount); err != nil {
 			log.Fatal(err)
 		}
 		method = fmt.Sprintf("The benchmark binary was built once (`go test -c`) and run %d times in a row in `bench/` "+
-			"with `-test.run '^$' -test.bench '%s' -test.benchmem -test.benchtime %s -test.count 1`, "+
-			"each round covering every library, so that bursts of load on the shared machine hit all of them alike. "+
+			"with `-test.run '^$' -test.bench '%s' -test.skip '^Benchmark%s$' -test.benchmem -test.benchtime %s -test.count 1`, "+
+			"each round covering every library, so that bursts of load on the shared machine hit all of them alike; "+
+			"then %d times with `-test.run '^$' -test.bench '^Benchmark%s$' -test.benchtime 1x` for the memory figures. "+
 			"Load average (1, 5, 15 min) before the first round: %s; after the last: %s.",
-			*count, *bench, *benchtime, before, loadAverage())
+			*count, *bench, idleBench, *benchtime, *idleCount, idleBench, before, loadAverage())
 		if *raw != "" {
 			if err := os.WriteFile(inDir(dir, *raw), output, 0o644); err != nil {
 				log.Fatal(err)
@@ -118,11 +126,12 @@ func moduleDir() (string, error) {
 }
 
 // runBenchmarks builds the benchmark binary once, then runs it count
-// times, one run of every benchmark per round, so that a burst of load on
-// a shared machine spreads over all the libraries instead of landing on
-// the runs of one. It echoes the output to standard error as it comes and
+// times, one run of every benchmark but the idle one per round, so that a
+// burst of load on a shared machine spreads over all the libraries
+// instead of landing on the runs of one; then idleCount rounds of the
+// idle benchmark. It echoes the output to standard error as it comes and
 // returns it.
-func runBenchmarks(dir, bench, benchtime string, count int) ([]byte, error) {
+func runBenchmarks(dir, bench, benchtime string, count, idleCount int) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "bench-report-")
 	if err != nil {
 		return nil, err
@@ -137,15 +146,28 @@ func runBenchmarks(dir, bench, benchtime string, count int) ([]byte, error) {
 		return nil, fmt.Errorf("go test -c: %w", err)
 	}
 	var out bytes.Buffer
-	for round := 1; round <= count; round++ {
-		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", bench, "-test.benchmem",
-			"-test.benchtime", benchtime, "-test.count", "1")
+	run := func(what string, args ...string) error {
+		cmd := exec.Command(bin, append([]string{"-test.run", "^$", "-test.count", "1"}, args...)...)
 		cmd.Dir = dir
 		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
 		cmd.Stderr = os.Stderr
-		log.Printf("round %d of %d (load average %s)", round, count, loadAverage())
+		log.Printf("%s (load average %s)", what, loadAverage())
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("round %d: %w", round, err)
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	for round := 1; round <= count; round++ {
+		if err := run(fmt.Sprintf("round %d of %d", round, count),
+			"-test.bench", bench, "-test.skip", "^Benchmark"+idleBench+"$",
+			"-test.benchmem", "-test.benchtime", benchtime); err != nil {
+			return nil, err
+		}
+	}
+	for round := 1; round <= idleCount; round++ {
+		if err := run(fmt.Sprintf("idle memory round %d of %d", round, idleCount),
+			"-test.bench", "^Benchmark"+idleBench+"$", "-test.benchtime", "1x"); err != nil {
+			return nil, err
 		}
 	}
 	return out.Bytes(), nil
@@ -166,8 +188,12 @@ func loadAverage() string {
 
 // result holds every run of one benchmark.
 type result struct {
-	bench, lib, size string               // BenchmarkEcho/duplex/16B -> Echo, duplex, 16B
-	values           map[string][]float64 // unit -> one value per run
+	// BenchmarkEcho/duplex/16B -> Echo, duplex, "", 16B;
+	// BenchmarkEchoCompressed/duplex/takeover/1KiB -> EchoCompressed,
+	// duplex, takeover, 1KiB; BenchmarkIdleConn/duplex/off -> IdleConn,
+	// duplex, off, "".
+	bench, lib, mode, size string
+	values                 map[string][]float64 // unit -> one value per run
 }
 
 // median returns the median of the runs in unit, and whether there are any.
@@ -183,6 +209,12 @@ func (r *result) median(unit string) (float64, bool) {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
 }
 
+// medianOr returns the median of the runs in unit, or 0.
+func (r *result) medianOr(unit string) float64 {
+	m, _ := r.median(unit)
+	return m
+}
+
 // spread returns (max-min)/median of the runs in unit.
 func (r *result) spread(unit string) float64 {
 	v := r.values[unit]
@@ -194,7 +226,9 @@ func (r *result) spread(unit string) float64 {
 }
 
 // parse reads go test -bench output and returns the results in the order
-// they first appear. Names must have three parts: benchmark/library/size.
+// they first appear. Names have three parts, benchmark/library/size (or
+// benchmark/library/mode for BenchmarkIdleConn), or four,
+// benchmark/library/mode/size.
 func parse(r io.Reader) ([]*result, error) {
 	var results []*result
 	byName := map[string]*result{}
@@ -214,12 +248,20 @@ func parse(r io.Reader) ([]*result, error) {
 			}
 		}
 		parts := strings.Split(strings.TrimPrefix(name, "Benchmark"), "/")
-		if len(parts) != 3 {
+		var mode, size string
+		switch {
+		case len(parts) == 3 && parts[0] == idleBench:
+			mode = parts[2]
+		case len(parts) == 3:
+			size = parts[2]
+		case len(parts) == 4:
+			mode, size = parts[2], parts[3]
+		default:
 			continue
 		}
 		res := byName[name]
 		if res == nil {
-			res = &result{bench: parts[0], lib: parts[1], size: parts[2], values: map[string][]float64{}}
+			res = &result{bench: parts[0], lib: parts[1], mode: mode, size: size, values: map[string][]float64{}}
 			byName[name] = res
 			results = append(results, res)
 		}
@@ -232,207 +274,6 @@ func parse(r io.Reader) ([]*result, error) {
 		}
 	}
 	return results, sc.Err()
-}
-
-// section describes how one benchmark is presented.
-type section struct {
-	title, about string
-	gigabytes    bool // show throughput in GB/s rather than MB/s
-}
-
-var sections = map[string]section{
-	"Echo": {
-		title: "Echo round trips over loopback TCP",
-		about: "A server of each library echoes; a client of the same library writes a binary " +
-			"message and waits for the echo. ns/op is one round trip; MB/s counts the payload once " +
-			"per round trip; B/op and allocs/op are for the whole process, client and server together.",
-	},
-	"EchoCancelableContext": {
-		title: "Duplex echo with cancelable contexts",
-		about: "BenchmarkEcho for Duplex alone, with cancelable contexts passed to Read and Write " +
-			"on both sides (the server passes the request's context), as most applications do. " +
-			"BenchmarkEcho passes context.Background(). The peers take no context, so there is " +
-			"nothing to compare with but Duplex's own BenchmarkEcho rows.",
-	},
-	"ClientWrite": {
-		title: "Client write path (masking throughput)",
-		about: "A client writes binary messages into an in-memory connection that answered the " +
-			"handshake and discards the bytes. Neither Duplex nor the peers export their masking " +
-			"function, so this measures masking together with each library's framing and copying; " +
-			"for large messages masking dominates.",
-		gigabytes: true,
-	},
-}
-
-// writeReport writes the Markdown report.
-func writeReport(w io.Writer, dir, method string, results []*result) {
-	fmt.Fprintf(w, "# Benchmark results\n\n")
-	fmt.Fprintf(w, "> These numbers come from a %d-core shared virtual machine and are noisy: "+
-		"runs of the same benchmark differ by the spread shown in each table. Compare the "+
-		"ratios rather than the absolute figures, and re-run before relying on a difference "+
-		"of a few per cent.\n\n", runtime.NumCPU())
-
-	fmt.Fprintf(w, "## Machine\n\n")
-	fmt.Fprintf(w, "| | |\n| --- | --- |\n")
-	fmt.Fprintf(w, "| CPU | %s |\n", cpuModel())
-	fmt.Fprintf(w, "| Cores (nproc) | %d |\n", runtime.NumCPU())
-	fmt.Fprintf(w, "| Go | %s |\n", command(dir, "go", "version"))
-	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		fmt.Fprintf(w, "| Kernel | Linux %s |\n", strings.TrimSpace(string(k)))
-	}
-	fmt.Fprintf(w, "| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "| Libraries | %s |\n\n", libraryVersions(dir))
-
-	fmt.Fprintf(w, "## Method\n\n")
-	fmt.Fprintf(w, "%s Every figure is the median of the rounds; *spread* is (max − min) / median of ns/op "+
-		"over the rounds. Each library runs with its own default buffer sizes, compression off, "+
-		"and the same 16 MiB read limit. The ratio tables divide Duplex's ns/op by the peer's: "+
-		"below 1.00 Duplex is faster, above 1.00 it is slower.", method)
-	fmt.Fprintf(w, "\n\nThe harness is described in `doc.go`; `go test ./...` checks that every library's "+
-		"echo returns the bytes it was sent and that every client's frames are masked.\n\n")
-
-	var benches []string
-	for _, r := range results {
-		if !slices.Contains(benches, r.bench) {
-			benches = append(benches, r.bench)
-		}
-	}
-	for _, b := range benches {
-		writeSection(w, b, results)
-	}
-}
-
-// writeSection writes the tables of one benchmark.
-func writeSection(w io.Writer, bench string, all []*result) {
-	sec, ok := sections[bench]
-	if !ok {
-		sec = section{title: "Benchmark" + bench}
-	}
-	var sizes, libs []string
-	cell := map[[2]string]*result{}
-	for _, r := range all {
-		if r.bench != bench {
-			continue
-		}
-		if !slices.Contains(sizes, r.size) {
-			sizes = append(sizes, r.size)
-		}
-		if !slices.Contains(libs, r.lib) {
-			libs = append(libs, r.lib)
-		}
-		cell[[2]string{r.size, r.lib}] = r
-	}
-	// The reference library first, the peers in the order they ran.
-	slices.SortStableFunc(libs, func(a, b string) int {
-		switch {
-		case a == reference && b != reference:
-			return -1
-		case b == reference && a != reference:
-			return 1
-		}
-		return 0
-	})
-
-	thr := "MB/s"
-	if sec.gigabytes {
-		thr = "GB/s"
-	}
-	fmt.Fprintf(w, "## %s (`Benchmark%s`)\n\n", sec.title, bench)
-	if sec.about != "" {
-		fmt.Fprintf(w, "%s\n\n", sec.about)
-	}
-	fmt.Fprintf(w, "| size | library | ns/op | spread | %s | B/op | allocs/op |\n", thr)
-	fmt.Fprintf(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, size := range sizes {
-		for _, lib := range libs {
-			r := cell[[2]string{size, lib}]
-			if r == nil {
-				continue
-			}
-			name := lib
-			if lib == reference {
-				name = "**" + lib + "**"
-			}
-			fmt.Fprintf(w, "| %s | %s | %s | %.0f%% | %s | %s | %s |\n", size, name,
-				num(r, "ns/op", 1, 0), 100*r.spread("ns/op"), throughput(r, sec.gigabytes),
-				num(r, "B/op", 1, 0), num(r, "allocs/op", 1, 0))
-		}
-	}
-	fmt.Fprintln(w)
-
-	var peers []string
-	for _, lib := range libs {
-		if lib != reference {
-			peers = append(peers, lib)
-		}
-	}
-	if !slices.Contains(libs, reference) || len(peers) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "Duplex against each peer (ns/op of Duplex ÷ ns/op of the peer; allocs/op of Duplex vs the peer):\n\n")
-	fmt.Fprintf(w, "| size |")
-	for _, p := range peers {
-		fmt.Fprintf(w, " vs %s: time | vs %s: allocs/op |", p, p)
-	}
-	fmt.Fprintf(w, "\n| --- |%s\n", strings.Repeat(" ---: | ---: |", len(peers)))
-	for _, size := range sizes {
-		d := cell[[2]string{size, reference}]
-		fmt.Fprintf(w, "| %s |", size)
-		for _, p := range peers {
-			r := cell[[2]string{size, p}]
-			if d == nil || r == nil {
-				fmt.Fprintf(w, " – | – |")
-				continue
-			}
-			dn, _ := d.median("ns/op")
-			pn, _ := r.median("ns/op")
-			fmt.Fprintf(w, " %s | %s vs %s |", ratio(dn, pn), num(d, "allocs/op", 1, 0), num(r, "allocs/op", 1, 0))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintln(w)
-}
-
-// ratio formats d/p with a word saying which side is faster.
-func ratio(d, p float64) string {
-	if p == 0 {
-		return "–"
-	}
-	x := d / p
-	switch {
-	case x < 0.995:
-		return fmt.Sprintf("%.2f (Duplex %.2f× faster)", x, p/d)
-	case x > 1.005:
-		return fmt.Sprintf("%.2f (Duplex %.2f× slower)", x, x)
-	}
-	return fmt.Sprintf("%.2f (even)", x)
-}
-
-// num formats the median of unit divided by div.
-func num(r *result, unit string, div float64, prec int) string {
-	m, ok := r.median(unit)
-	if !ok {
-		return "–"
-	}
-	m /= div
-	if prec == 0 && m >= 10 {
-		return strconv.FormatFloat(m, 'f', 0, 64)
-	}
-	if prec == 0 {
-		if m == float64(int64(m)) {
-			return strconv.FormatFloat(m, 'f', 0, 64)
-		}
-		return strconv.FormatFloat(m, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(m, 'f', prec, 64)
-}
-
-// throughput formats the median MB/s, as GB/s when gigabytes is set.
-func throughput(r *result, gigabytes bool) string {
-	if gigabytes {
-		return num(r, "MB/s", 1000, 2)
-	}
-	return num(r, "MB/s", 1, 1)
 }
 
 // cpuModel returns the first model name in /proc/cpuinfo.
@@ -474,7 +315,7 @@ func libraryVersions(dir string) string {
 	}
 	duplex += ")"
 	list := []string{duplex}
-	out := command(dir, "go", "list", "-m", "github.com/gorilla/websocket", "github.com/lxzan/gws")
+	out := command(dir, "go", "list", "-m", "github.com/gorilla/websocket", "github.com/lxzan/gws", "github.com/klauspost/compress")
 	for _, line := range strings.Split(out, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			list = append(list, line)
