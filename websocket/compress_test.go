@@ -218,3 +218,42 @@ func TestCompressionShrinksWire(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressionManyTakeoverConns runs more connections with context
+// takeover than keep a compressor of their own, so that compressors pass
+// from connection to connection and are primed from each one's window;
+// every echo must decode exactly.
+func TestCompressionManyTakeoverConns(t *testing.T) {
+	url := echoServer(t, &websocket.AcceptOptions{Compression: &websocket.CompressionOptions{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var clients []*websocket.Conn
+	join := func(n int) {
+		for range n {
+			clients = append(clients, dial(t, url, &websocket.DialOptions{Compression: &websocket.CompressionOptions{}}))
+		}
+	}
+	rounds := func(n int) {
+		for round := range n {
+			for i, c := range clients {
+				msg := []byte(strings.Repeat(fmt.Sprintf("conn %d round %d; ", i, round), 40+i))
+				if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+					t.Fatal(err)
+				}
+				_, got, err := c.Read(ctx)
+				if err != nil {
+					t.Fatalf("conn %d round %d: %v", i, round, err)
+				}
+				if !bytes.Equal(got, msg) {
+					t.Fatalf("conn %d round %d: echo differs", i, round)
+				}
+			}
+		}
+	}
+	join(40)
+	rounds(3)
+	// Newcomers start with empty windows, from compressors that primed
+	// other connections' windows before.
+	join(8)
+	rounds(2)
+}

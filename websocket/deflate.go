@@ -33,6 +33,7 @@ type deflateState struct {
 	fw            *flate.Writer // this side's compressor while in use
 	wdict         []byte        // with context takeover, the last window of what was sent
 	wrote         atomic.Bool   // a message was compressed since the last sweep
+	held          atomic.Bool   // fw is kept between messages and counted in heldCompressors
 	sink          sinkBuffer
 	pendingTail   bool // a streamed fragment held back its deflateTail
 
@@ -81,7 +82,9 @@ func getFlateWriter(bits, level int, w io.Writer) *flate.Writer {
 	pool := &flateWriterPools[bits][level]
 	if v := pool.Get(); v != nil {
 		fw := v.(*flate.Writer)
-		fw.Reset(w)
+		// ResetDict, not Reset: Reset would prime the compressor with the
+		// dictionary of the connection that used it last.
+		fw.ResetDict(w, nil)
 		return fw
 	}
 	var fw *flate.Writer
@@ -148,11 +151,8 @@ func (d *deflateState) compress(p []byte, fragment bool) ([]byte, error) {
 	}
 	if d.fw == nil {
 		d.fw = getFlateWriter(d.writeBits, d.level, &d.sink)
-		if d.writeTakeover {
-			if len(d.wdict) > 0 {
-				d.fw.ResetDict(&d.sink, d.wdict)
-			}
-			holdCompressor(d.conn)
+		if d.writeTakeover && len(d.wdict) > 0 {
+			d.fw.ResetDict(&d.sink, d.wdict)
 		}
 	}
 	if d.writeTakeover {
@@ -165,9 +165,8 @@ func (d *deflateState) compress(p []byte, fragment bool) ([]byte, error) {
 	if err := d.fw.Flush(); err != nil {
 		return nil, err
 	}
-	if !d.writeTakeover && !fragment {
-		putFlateWriter(d.writeBits, d.level, d.fw)
-		d.fw = nil
+	if !fragment {
+		d.afterMessage()
 	}
 	out := d.sink.buf.b
 	if !bytes.HasSuffix(out, deflateTail) {
@@ -186,10 +185,30 @@ func (d *deflateState) compress(p []byte, fragment bool) ([]byte, error) {
 // dropped, and without context takeover the compressor goes back.
 func (d *deflateState) endStream() {
 	d.pendingTail = false
-	if !d.writeTakeover && d.fw != nil {
-		putFlateWriter(d.writeBits, d.level, d.fw)
-		d.fw = nil
+	if d.fw != nil {
+		d.afterMessage()
 	}
+}
+
+// afterMessage decides, once a message is compressed, whether the
+// connection keeps its compressor: only with context takeover, and only
+// while fewer than maxHeldCompressors are kept in the whole process;
+// otherwise it goes back to the pool and the next message primes one
+// from the saved window.
+func (d *deflateState) afterMessage() {
+	if d.writeTakeover {
+		if d.held.Load() {
+			return
+		}
+		if heldCompressors.Add(1) <= maxHeldCompressors {
+			d.held.Store(true)
+			holdCompressor(d.conn)
+			return
+		}
+		heldCompressors.Add(-1)
+	}
+	putFlateWriter(d.writeBits, d.level, d.fw)
+	d.fw = nil
 }
 
 // startInflate prepares the decompressor for a message read from r.

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,15 @@ import (
 // compressorIdleAfter is how long a compressor stays with a connection
 // that does not write.
 const compressorIdleAfter = 2 * time.Second
+
+// maxHeldCompressors bounds the compressors kept by connections at once,
+// and so their memory (several hundred kilobytes each at the full
+// window): beyond it, connections prime a pooled compressor from their
+// saved window for each message, which costs time instead of memory.
+const maxHeldCompressors = 32
+
+// heldCompressors counts the compressors connections keep.
+var heldCompressors atomic.Int32
 
 var compressorSweeper struct {
 	mu      sync.Mutex
@@ -69,11 +79,17 @@ func forgetCompressor(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	if c.deflate.held.Swap(false) {
+		heldCompressors.Add(-1)
+	}
 }
 
 // releaseCompressor gives the compressor back to its pool; msgLock must
 // be held.
 func (d *deflateState) releaseCompressor() {
+	if d.held.Swap(false) {
+		heldCompressors.Add(-1)
+	}
 	if d.fw != nil {
 		putFlateWriter(d.writeBits, d.level, d.fw)
 		d.fw = nil
