@@ -1,0 +1,448 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/duplexrt/duplex/engineio"
+)
+
+// Disconnect reasons, as the reference server names them. A Socket's
+// disconnect handlers get one of these.
+const (
+	// The Engine.IO session ended; see engineio.Session.OnClose.
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonForcedClose    = "forced close"
+
+	// The client sent something that is not Socket.IO (or not
+	// Engine.IO): the connection is closed.
+	ReasonParseError = "parse error"
+
+	// Server.Shutdown.
+	ReasonServerShuttingDown = "server shutting down"
+
+	// The server closed the connection: Socket.Disconnect(true), a client
+	// that broke the order of the protocol (such as an event for a
+	// namespace it has not joined), a handler that panicked, a client too
+	// slow to take what is sent to it.
+	ReasonForcedServerClose = "forced server close"
+
+	// The client left the namespace (DISCONNECT packet).
+	ReasonClientNamespaceDisconnect = "client namespace disconnect"
+
+	// Socket.Disconnect(false) or Namespace.DisconnectSockets.
+	ReasonServerNamespaceDisconnect = "server namespace disconnect"
+)
+
+// A client is one Engine.IO session and its sockets, one per namespace it
+// joined.
+//
+// Packets are decoded on the session's delivery goroutine (onMessage,
+// which the session calls one at a time). Acknowledgements are handled
+// there at once, so that a handler waiting in EmitWithAck gets its answer;
+// everything else (connections, events, disconnections) is queued and run
+// in order by a dispatcher goroutine that exists while there is work, so
+// that handlers may block without stopping the session.
+type client struct {
+	srv  *Server
+	sess *engineio.Session
+	dec  Decoder // used by onMessage only
+
+	sendMu sync.Mutex    // held while the messages of one packet are queued, so that packets never interleave
+	slots  chan struct{} // a token per queued packet: bounds them (Options.MaxPendingEvents)
+
+	mu         sync.Mutex
+	sockets    map[string]*Socket // connected sockets by namespace; guarded by mu
+	connecting map[string]bool    // namespaces whose CONNECT is in the middlewares; guarded by mu
+	gone       map[string]bool    // namespaces the server disconnected the client from; guarded by mu
+	joined     bool               // a namespace was joined once; guarded by mu
+	closed     bool               // guarded by mu
+	timer      *time.Timer        // the connect timeout; guarded by mu
+	queue      []work             // work for the dispatcher, oldest first; guarded by mu
+	running    bool               // a dispatcher goroutine is running queue; guarded by mu
+}
+
+type work struct {
+	f      func()
+	packet bool // holds a token of slots
+}
+
+func newClient(srv *Server, sess *engineio.Session) *client {
+	return &client{
+		srv:        srv,
+		sess:       sess,
+		dec:        Decoder{MaxAttachments: srv.opts.MaxAttachments},
+		slots:      make(chan struct{}, srv.opts.MaxPendingEvents),
+		sockets:    make(map[string]*Socket),
+		connecting: make(map[string]bool),
+	}
+}
+
+func (c *client) startConnectTimer(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.joined {
+		return
+	}
+	c.timer = time.AfterFunc(d, func() {
+		c.mu.Lock()
+		idle := !c.joined && !c.closed
+		c.mu.Unlock()
+		if idle {
+			c.srv.log.Debug("socketio: no namespace joined in time", "session", c.sess.ID())
+			c.close(ReasonForcedServerClose)
+		}
+	})
+}
+
+// onMessage handles a message of the session.
+func (c *client) onMessage(data []byte, binary bool) {
+	p, err := c.dec.Decode(data, binary)
+	if err != nil {
+		c.fail(ReasonParseError, err)
+		return
+	}
+	if p != nil {
+		c.handle(p)
+	}
+}
+
+func (c *client) handle(p *Packet) {
+	switch p.Type {
+	case PacketConnect:
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		if c.sockets[p.Namespace] != nil || c.connecting[p.Namespace] {
+			c.mu.Unlock()
+			c.fail(ReasonForcedServerClose, fmt.Errorf("CONNECT to %s, already connected", p.Namespace))
+			return
+		}
+		c.connecting[p.Namespace] = true
+		delete(c.gone, p.Namespace)
+		c.mu.Unlock()
+		auth := map[string]any{}
+		if p.Data != nil {
+			if err := json.Unmarshal(p.Data, &auth); err != nil {
+				c.fail(ReasonParseError, err)
+				return
+			}
+		}
+		c.enqueue(func() { c.connect(p.Namespace, auth) }, true)
+
+	case PacketEvent:
+		s := c.socket(p.Namespace)
+		if s == nil {
+			if !c.strayPacket(p.Namespace) {
+				c.fail(ReasonForcedServerClose, fmt.Errorf("EVENT for %s, not connected", p.Namespace))
+			}
+			return
+		}
+		ev, err := newEvent(p)
+		if err != nil {
+			c.fail(ReasonParseError, err)
+			return
+		}
+		if p.HasID {
+			ev.Ack = s.ackFunc(p.ID)
+		}
+		c.enqueue(func() { s.dispatch(ev) }, true)
+
+	case PacketAck:
+		s := c.socket(p.Namespace)
+		if s == nil {
+			if !c.strayPacket(p.Namespace) {
+				c.fail(ReasonForcedServerClose, fmt.Errorf("ACK for %s, not connected", p.Namespace))
+			}
+			return
+		}
+		if err := s.onAck(p); err != nil {
+			c.fail(ReasonParseError, err)
+		}
+
+	case PacketDisconnect:
+		c.mu.Lock()
+		s := c.sockets[p.Namespace]
+		delete(c.sockets, p.Namespace)
+		c.mu.Unlock()
+		if s == nil {
+			if !c.strayPacket(p.Namespace) {
+				c.fail(ReasonForcedServerClose, fmt.Errorf("DISCONNECT from %s, not connected", p.Namespace))
+			}
+			return
+		}
+		// After the events that came before it.
+		c.enqueue(func() { s.close(ReasonClientNamespaceDisconnect) }, true)
+
+	default:
+		c.fail(ReasonForcedServerClose, fmt.Errorf("%v packet from a client", p.Type))
+	}
+}
+
+func (c *client) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+// strayPacket reports whether a packet for a namespace the client is not
+// connected to should be ignored rather than close the connection: the
+// server disconnected the client from that namespace, and the client sent
+// the packet before it learnt it.
+func (c *client) strayPacket(nsp string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone[nsp]
+}
+
+// left records that the server disconnected the client from nsp.
+func (c *client) left(nsp string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone == nil {
+		c.gone = make(map[string]bool)
+	}
+	c.gone[nsp] = true
+}
+
+// connect runs the middlewares of a namespace for a CONNECT packet, on the
+// dispatcher.
+func (c *client) connect(name string, auth map[string]any) {
+	nsp := c.srv.lookup(name, auth)
+	if nsp == nil {
+		c.mu.Lock()
+		delete(c.connecting, name)
+		c.mu.Unlock()
+		c.sendPacket(&Packet{Type: PacketConnectError, Namespace: name, Data: json.RawMessage(`{"message":"Invalid namespace"}`)}, false)
+		return
+	}
+	s := newSocket(nsp, c, auth)
+	nsp.runMiddlewares(s, func(err error) { c.finishConnect(s, err) })
+}
+
+// finishConnect completes a connection once the middlewares are done.
+func (c *client) finishConnect(s *Socket, err error) {
+	name := s.nsp.name
+	c.mu.Lock()
+	delete(c.connecting, name)
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	if err != nil {
+		c.sendPacket(connectErrorPacket(name, err), false)
+		return
+	}
+	if !s.nsp.add(s) {
+		// The namespace was removed while the middlewares ran.
+		c.sendPacket(&Packet{Type: PacketConnectError, Namespace: name, Data: json.RawMessage(`{"message":"Invalid namespace"}`)}, false)
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		s.nsp.remove(s)
+		return
+	}
+	c.sockets[name] = s
+	c.joined = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	s.setConnected()
+	c.mu.Unlock()
+	s.onConnect()
+}
+
+// connectErrorPacket answers a CONNECT that a middleware refused:
+// {"message":..., "data":...} with the data of a *ConnectError.
+func connectErrorPacket(nsp string, err error) *Packet {
+	payload := struct {
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}{Message: err.Error()}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		payload.Message, payload.Data = ce.Message, ce.Data
+	}
+	data, merr := json.Marshal(payload)
+	if merr != nil {
+		data, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{payload.Message})
+	}
+	return &Packet{Type: PacketConnectError, Namespace: nsp, Data: data}
+}
+
+// enqueue adds work for the dispatcher, starting it if needed. Work for a
+// packet waits while Options.MaxPendingEvents packets are queued, and is
+// dropped once the client is closed; other work (continuations of
+// middlewares, disconnect handlers) always runs.
+func (c *client) enqueue(f func(), packet bool) {
+	if packet {
+		c.slots <- struct{}{}
+	}
+	c.mu.Lock()
+	if packet && c.closed {
+		c.mu.Unlock()
+		<-c.slots
+		return
+	}
+	c.queue = append(c.queue, work{f, packet})
+	if !c.running {
+		c.running = true
+		c.srv.dispatchers.add()
+		go c.dispatch()
+	}
+	c.mu.Unlock()
+}
+
+// dispatch runs the queued work in order and returns when there is none.
+func (c *client) dispatch() {
+	defer c.srv.dispatchers.done()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.running = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		w := c.queue[0]
+		c.queue[0] = work{}
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		c.run(w.f)
+		if w.packet {
+			<-c.slots
+		}
+	}
+}
+
+// run runs f, recovering a panic as net/http does for its handlers: it is
+// logged and the connection closed.
+func (c *client) run(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("socketio: panic in a handler", "session", c.sess.ID(), "panic", r, "stack", string(debug.Stack()))
+			c.close(ReasonForcedServerClose)
+		}
+	}()
+	f()
+}
+
+// sendPacket encodes p and sends it.
+func (c *client) sendPacket(p *Packet, volatile bool) error {
+	msgs, err := p.Encode()
+	if err != nil {
+		return err
+	}
+	return c.send(msgs, volatile)
+}
+
+// send queues the messages of one packet on the session. When the session's
+// queue is full, a volatile packet is dropped if none of it was queued;
+// otherwise the client cannot keep up (or would get half a packet) and is
+// disconnected.
+func (c *client) send(msgs [][]byte, volatile bool) error {
+	c.sendMu.Lock()
+	var err error
+	n := 0
+	for ; n < len(msgs); n++ {
+		if err = c.sess.Send(msgs[n], n > 0); err != nil {
+			break
+		}
+	}
+	c.sendMu.Unlock()
+	if err == nil || !errors.Is(err, engineio.ErrQueueFull) {
+		return err
+	}
+	if volatile && n == 0 {
+		c.srv.dropped.Add(1)
+		return err
+	}
+	c.srv.log.Warn("socketio: send queue full, disconnecting a slow client", "session", c.sess.ID())
+	c.close(ReasonForcedServerClose)
+	return err
+}
+
+// fail closes a client that broke the protocol.
+func (c *client) fail(reason string, err error) {
+	c.srv.log.Debug("socketio: closing a client", "session", c.sess.ID(), "reason", reason, "err", err)
+	c.close(reason)
+}
+
+// close disconnects every socket with reason and closes the session.
+func (c *client) close(reason string) {
+	c.closeSockets(reason)
+	c.sess.Close()
+}
+
+// closeSockets marks the client closed and disconnects its sockets. Only
+// the first call has an effect.
+func (c *client) closeSockets(reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	clear(c.sockets)
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.close(reason)
+	}
+}
+
+// onClose is called by the session when it ends.
+func (c *client) onClose(reason string, err error) {
+	if c.srv.isClosing() {
+		reason = ReasonServerShuttingDown
+	}
+	c.closeSockets(reason)
+	c.dec.Reset()
+	c.srv.removeClient(c)
+}
+
+// disconnectAll sends DISCONNECT for every namespace, disconnects the
+// sockets and closes the session (Socket.Disconnect(true)).
+func (c *client) disconnectAll() {
+	c.mu.Lock()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	clear(c.sockets)
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.disconnect()
+	}
+	c.close(ReasonForcedServerClose)
+}
+
+// remove forgets s if it is the client's socket for its namespace.
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,467 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"maps"
+	"sync"
+	"sync/atomic"
+
+	"github.com/duplexrt/duplex/engineio"
+)
+
+// A Socket is a client's connection to one namespace. A client that joins
+// several namespaces over one Engine.IO session has one Socket in each.
+//
+// The methods of a Socket are safe for concurrent use. Its handlers (On,
+// OnAny, OnDisconnecting, OnDisconnect) and the namespace's connection
+// handlers run one at a time, in the order the client's packets came, on a
+// goroutine of the server that is not the session's reading goroutine: a
+// handler may block, for instance in EmitWithAck, though while it does
+// the client's later events wait (up to Options.MaxPendingEvents, then
+// the server stops reading from the client).
+type Socket struct {
+	id     string     // immutable
+	nsp    *Namespace // immutable
+	client *client    // immutable
+	hs     *Handshake // immutable
+
+	mu              sync.Mutex
+	state           socketState               // guarded by mu
+	roomsClosed     bool                      // the socket left its rooms for good; guarded by mu
+	acks            map[uint64]ackHandler     // acknowledgements awaited from the client; guarded by mu
+	handlers        map[string][]eventHandler // guarded by mu
+	anyHandlers     []func(*Event)            // guarded by mu
+	onDisconnecting []func(reason string)     // guarded by mu
+	onDisconnect    []func(reason string)     // guarded by mu
+	data            map[string]any            // guarded by mu
+}
+
+type socketState int
+
+const (
+	socketConnecting socketState = iota // in the middlewares
+	socketConnected
+	socketClosing // disconnect handlers are queued
+	socketClosed
+)
+
+// An ackHandler receives the arguments of an acknowledgement, or an error
+// when none will come.
+type ackHandler func(args []Raw, err error)
+
+func newSocket(nsp *Namespace, c *client, auth map[string]any) *Socket {
+	return &Socket{
+		id:     newID(),
+		nsp:    nsp,
+		client: c,
+		hs:     newHandshake(c.sess.Request(), auth),
+	}
+}
+
+// newID returns 20 characters of base64url from 15 bytes of crypto/rand.
+// Socket ids are public (clients may learn each other's for private
+// messages), so they are not the Engine.IO session id.
+func newID() string {
+	var b [15]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket's id, which is also the name of a room the socket
+// is always in.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the namespace of the socket.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the details of the connection. They must not be
+// modified.
+func (s *Socket) Handshake() *Handshake { return s.hs }
+
+// Conn returns the Engine.IO session that carries the socket, shared with
+// the client's sockets in other namespaces.
+func (s *Socket) Conn() *engineio.Session { return s.client.sess }
+
+// Connected reports whether the socket is connected: true from the
+// connection handlers until the disconnection.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == socketConnected
+}
+
+// On adds a handler for the event. handler is a function of one of these
+// forms:
+//
+//	func(ev *Event)                   // the event as it came
+//	func(a T1, b T2, ...)             // arguments decoded into the parameters
+//	func(a T1, ..., ack AckFunc)      // the same, and the acknowledgement
+//	func(a T1, rest ...T2)            // remaining arguments in a slice
+//
+// and may return an error, which is logged. Arguments are decoded as
+// json.Unmarshal decodes them, with binary attachments going to []byte
+// and interface values (see the package documentation); a parameter of
+// type Raw takes the argument undecoded. Missing arguments leave their
+// parameters zero; extra ones are ignored. An argument that does not
+// decode is logged and the handler is not called. The ack parameter is
+// any function type convertible to AckFunc; when the client asked for no
+// acknowledgement it returns ErrNoAck.
+//
+// Several handlers for one event run in the order they were added. On
+// panics if handler is not of these forms.
+func (s *Socket) On(event string, handler any) {
+	h := makeHandler(handler)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handlers == nil {
+		s.handlers = make(map[string][]eventHandler)
+	}
+	s.handlers[event] = append(s.handlers[event], h)
+}
+
+// Off removes the handlers of the event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.handlers, event)
+}
+
+// OnAny adds a handler called with every event, before the handlers of
+// the event's name.
+func (s *Socket) OnAny(f func(ev *Event)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.anyHandlers = append(s.anyHandlers, f)
+}
+
+// OffAny removes the handlers added with OnAny.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.anyHandlers = nil
+}
+
+// OnDisconnecting adds a handler called when the socket disconnects,
+// while it is still in its rooms.
+func (s *Socket) OnDisconnecting(f func(reason string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnecting = append(s.onDisconnecting, f)
+}
+
+// OnDisconnect adds a handler called when the socket has disconnected,
+// with one of the Reason constants.
+func (s *Socket) OnDisconnect(f func(reason string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnect = append(s.onDisconnect, f)
+}
+
+// Emit sends an event to the client. Arguments are encoded as
+// json.Marshal encodes them, except that each []byte in them, at any
+// depth, travels as a binary attachment (a Buffer or ArrayBuffer for a
+// JavaScript client) and a Raw is sent as it is.
+//
+// Emit queues the packet and returns without waiting for the network. It
+// returns ErrDisconnected when the socket is not connected, and
+// engineio.ErrQueueFull when the client does not take what is sent to it
+// fast enough, in which case the client is disconnected.
+func (s *Socket) Emit(event string, args ...any) error {
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	p, err := eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	p.Namespace = s.nsp.name
+	return s.client.sendPacket(p, false)
+}
+
+// sendEncoded queues a packet encoded for a broadcast.
+func (s *Socket) sendEncoded(msgs [][]byte, volatile bool) error {
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	return s.client.send(msgs, volatile)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// returning its arguments. It returns ctx.Err() when ctx ends first (give
+// it a deadline), and ErrDisconnected when the socket disconnects first.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]Raw, error) {
+	p, err := eventPacket(event, args)
+	if err != nil {
+		return nil, err
+	}
+	p.Namespace = s.nsp.name
+	p.ID, p.HasID = s.nsp.nextAckID(), true
+	type result struct {
+		args []Raw
+		err  error
+	}
+	ch := make(chan result, 1)
+	if !s.addAck(p.ID, func(args []Raw, err error) { ch <- result{args, err} }) {
+		return nil, ErrDisconnected
+	}
+	if err := s.client.sendPacket(p, false); err != nil {
+		s.removeAck(p.ID)
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.args, r.err
+	case <-ctx.Done():
+		s.removeAck(p.ID)
+		return nil, ctx.Err()
+	}
+}
+
+// Join adds the socket to the rooms.
+func (s *Socket) Join(rooms ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != socketConnected || s.roomsClosed {
+		return ErrDisconnected
+	}
+	return s.nsp.adapter.AddAll(s.id, rooms)
+}
+
+// Leave removes the socket from the rooms.
+func (s *Socket) Leave(rooms ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.roomsClosed {
+		return nil
+	}
+	for _, r := range rooms {
+		if err := s.nsp.adapter.Del(s.id, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rooms returns the rooms the socket is in, its own included.
+func (s *Socket) Rooms() []string {
+	return s.nsp.adapter.SocketRooms(s.id)
+}
+
+// To selects the other sockets of the namespace in any of the rooms: the
+// socket itself is excluded.
+func (s *Socket) To(rooms ...string) *BroadcastOperator {
+	return s.Broadcast().To(rooms...)
+}
+
+// In is To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except selects the other sockets of the namespace except those in the
+// rooms.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator {
+	return s.Broadcast().Except(rooms...)
+}
+
+// Broadcast selects every other socket of the namespace.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return &BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+}
+
+// Disconnect disconnects the socket from its namespace: the client gets a
+// DISCONNECT packet, and the socket's disconnect handlers the reason
+// "server namespace disconnect". With close, every socket of the client
+// is disconnected so and its Engine.IO session is closed.
+func (s *Socket) Disconnect(close bool) {
+	if !s.Connected() {
+		return
+	}
+	if close {
+		s.client.disconnectAll()
+		return
+	}
+	s.client.remove(s)
+	s.disconnect()
+}
+
+// disconnect sends DISCONNECT and disconnects the socket.
+func (s *Socket) disconnect() {
+	s.client.left(s.nsp.name)
+	s.client.sendPacket(&Packet{Type: PacketDisconnect, Namespace: s.nsp.name}, false)
+	s.close(ReasonServerNamespaceDisconnect)
+}
+
+// Set stores a value in the socket's data, which FetchSockets returns
+// with the socket (across servers, with an adapter that serves several:
+// use values that encode as JSON).
+func (s *Socket) Set(key string, value any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.data == nil {
+		s.data = make(map[string]any)
+	}
+	s.data[key] = value
+}
+
+// Get returns a value stored with Set.
+func (s *Socket) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	return v, ok
+}
+
+// Data returns a copy of the socket's data.
+func (s *Socket) Data() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.data)
+}
+
+// setConnected marks the socket connected; the client's lock is held.
+func (s *Socket) setConnected() {
+	s.mu.Lock()
+	s.state = socketConnected
+	s.mu.Unlock()
+}
+
+// onConnect accepts the connection and runs the connection handlers, on
+// the dispatcher.
+func (s *Socket) onConnect() {
+	data := make([]byte, 0, 32)
+	data = append(data, `{"sid":`...)
+	data = appendString(data, s.id)
+	data = append(data, '}')
+	s.client.sendPacket(&Packet{Type: PacketConnect, Namespace: s.nsp.name, Data: data}, false)
+	s.mu.Lock()
+	if s.state == socketConnected {
+		s.nsp.adapter.AddAll(s.id, []string{s.id})
+	}
+	s.mu.Unlock()
+	for _, f := range s.nsp.connectionHandlers() {
+		if !s.Connected() {
+			return
+		}
+		f(s)
+	}
+}
+
+// dispatch runs the handlers of an event, on the dispatcher.
+func (s *Socket) dispatch(ev *Event) {
+	s.mu.Lock()
+	if s.state != socketConnected {
+		s.mu.Unlock()
+		return // received before the disconnection, ignored after it
+	}
+	anys := s.anyHandlers
+	hs := s.handlers[ev.Name]
+	s.mu.Unlock()
+	for _, f := range anys {
+		f(ev)
+	}
+	for _, h := range hs {
+		if err := h(ev); err != nil {
+			s.nsp.srv.log.Warn("socketio: event not handled", "namespace", s.nsp.name, "socket", s.id, "err", err)
+		}
+	}
+}
+
+// ackFunc returns the AckFunc that answers the client's event id.
+func (s *Socket) ackFunc(id uint64) AckFunc {
+	var sent atomic.Bool
+	return func(args ...any) error {
+		if !sent.CompareAndSwap(false, true) {
+			return ErrNoAck
+		}
+		p, err := ackPacket(s.nsp.name, id, args)
+		if err != nil {
+			sent.Store(false)
+			return err
+		}
+		if !s.Connected() {
+			return ErrDisconnected
+		}
+		return s.client.sendPacket(p, false)
+	}
+}
+
+func (s *Socket) addAck(id uint64, h ackHandler) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != socketConnected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]ackHandler)
+	}
+	s.acks[id] = h
+	return true
+}
+
+func (s *Socket) removeAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// onAck delivers an ACK packet, on the session's reading goroutine. An
+// acknowledgement nobody waits for (any more) is ignored.
+func (s *Socket) onAck(p *Packet) error {
+	s.mu.Lock()
+	h := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	args, err := ackArgs(p)
+	if err != nil {
+		return err
+	}
+	h(args, nil)
+	return nil
+}
+
+// close disconnects the socket: at once for the server (it leaves the
+// namespace, its pending acknowledgements fail), then on the dispatcher
+// for the handlers, which see it leave its rooms. Only the first call has
+// an effect.
+func (s *Socket) close(reason string) {
+	s.mu.Lock()
+	if s.state != socketConnected {
+		s.mu.Unlock()
+		return
+	}
+	s.state = socketClosing
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, h := range acks {
+		h(nil, ErrDisconnected)
+	}
+	s.nsp.remove(s)
+	s.client.remove(s)
+	s.client.enqueue(func() { s.finishClose(reason) }, false)
+}
+
+func (s *Socket) finishClose(reason string) {
+	s.mu.Lock()
+	before := s.onDisconnecting
+	s.mu.Unlock()
+	for _, f := range before {
+		f(reason)
+	}
+	s.mu.Lock()
+	s.roomsClosed = true
+	err := s.nsp.adapter.DelAll(s.id)
+	s.state = socketClosed
+	after := s.onDisconnect
+	s.mu.Unlock()
+	if err != nil {
+		s.nsp.srv.log.Warn("socketio: leaving rooms", "namespace", s.nsp.name, "socket", s.id, "err", err)
+	}
+	for _, f := range after {
+		f(reason)
+	}
+}
