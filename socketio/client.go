@@ -179,8 +179,10 @@ func (c *client) handle(p *Packet) {
 			}
 			return
 		}
-		// After the events that came before it.
-		c.enqueue(func() { s.close(ReasonClientNamespaceDisconnect) }, true)
+		// At once, as the reference server does: events still waiting
+		// for the handlers are dropped, and acknowledgements awaited from
+		// the client fail, so that handlers waiting for them return.
+		s.close(ReasonClientNamespaceDisconnect)
 
 	default:
 		c.fail(ReasonForcedServerClose, fmt.Errorf("%v packet from a client", p.Type))

@@ -136,7 +136,7 @@ func (c *wsClient) connect(nsp string, auth string) string {
 func (c *wsClient) send(text string) {
 	c.t.Helper()
 	if err := c.conn.Write(context.Background(), websocket.MessageText, []byte(text)); err != nil {
-		c.t.Fatalf("Write(%q): %v", text, err)
+		c.t.Fatalf("Write(%.80q): %v", text, err)
 	}
 }
 

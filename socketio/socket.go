@@ -339,10 +339,9 @@ func (s *Socket) onConnect() {
 		s.nsp.adapter.AddAll(s.id, []string{s.id})
 	}
 	s.mu.Unlock()
+	// The handlers run even if the client is gone already: the
+	// disconnect handlers, queued behind, always follow them.
 	for _, f := range s.nsp.connectionHandlers() {
-		if !s.Connected() {
-			return
-		}
 		f(s)
 	}
 }
