@@ -1,6 +1,7 @@
 package engineio_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/engineio"
+	"github.com/duplexrt/duplex/websocket"
 )
 
 func TestHandshakePolling(t *testing.T) {
@@ -143,6 +145,18 @@ func TestCookie(t *testing.T) {
 	}
 	if got := ts.push(t, sid, "4x"); got.header.Get("Set-Cookie") != "" {
 		t.Errorf("a later request set a cookie: %q", got.header.Get("Set-Cookie"))
+	}
+	// The WebSocket handshake sets it too.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, wsres, err := websocket.Dial(ctx, ts.wsURL("EIO=4&transport=websocket"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	p := ts.nextPeer(t)
+	if got, want := wsres.Header.Get("Set-Cookie"), "io="+p.s.ID()+"; Path=/; HttpOnly; SameSite=Lax"; got != want {
+		t.Errorf("Set-Cookie %q on the WebSocket handshake, want %q", got, want)
 	}
 }
 
