@@ -75,12 +75,11 @@ type work struct {
 
 func newClient(srv *Server, sess *engineio.Session) *client {
 	return &client{
-		srv:        srv,
-		sess:       sess,
-		dec:        Decoder{MaxAttachments: srv.opts.MaxAttachments},
-		slots:      make(chan struct{}, srv.opts.MaxPendingEvents),
-		sockets:    make(map[string]*Socket),
-		connecting: make(map[string]bool),
+		srv:     srv,
+		sess:    sess,
+		dec:     Decoder{MaxAttachments: srv.opts.MaxAttachments},
+		slots:   make(chan struct{}, srv.opts.MaxPendingEvents),
+		sockets: make(map[string]*Socket, 1),
 	}
 }
 
@@ -125,6 +124,9 @@ func (c *client) handle(p *Packet) {
 			c.mu.Unlock()
 			c.fail(ReasonForcedServerClose, fmt.Errorf("CONNECT to %s, already connected", p.Namespace))
 			return
+		}
+		if c.connecting == nil {
+			c.connecting = make(map[string]bool)
 		}
 		c.connecting[p.Namespace] = true
 		delete(c.gone, p.Namespace)

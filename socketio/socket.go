@@ -27,9 +27,14 @@ type Socket struct {
 	client *client    // immutable
 	hs     *Handshake // immutable
 
+	// roomsMu serializes the socket's room changes, so that a Join that
+	// races with the disconnection cannot outlive it. It is held while the
+	// adapter runs, and not mu, so that an adapter may call the socket.
+	roomsMu     sync.Mutex
+	roomsClosed bool // the socket left its rooms for good; guarded by roomsMu
+
 	mu              sync.Mutex
 	state           socketState               // guarded by mu
-	roomsClosed     bool                      // the socket left its rooms for good; guarded by mu
 	acks            map[uint64]ackHandler     // acknowledgements awaited from the client; guarded by mu
 	handlers        map[string][]eventHandler // guarded by mu
 	anyHandlers     []func(*Event)            // guarded by mu
@@ -221,9 +226,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 
 // Join adds the socket to the rooms.
 func (s *Socket) Join(rooms ...string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != socketConnected || s.roomsClosed {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	if s.roomsClosed || !s.Connected() {
 		return ErrDisconnected
 	}
 	return s.nsp.adapter.AddAll(s.id, rooms)
@@ -231,8 +236,8 @@ func (s *Socket) Join(rooms ...string) error {
 
 // Leave removes the socket from the rooms.
 func (s *Socket) Leave(rooms ...string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
 	if s.roomsClosed {
 		return nil
 	}
@@ -334,11 +339,9 @@ func (s *Socket) onConnect() {
 	data = appendString(data, s.id)
 	data = append(data, '}')
 	s.client.sendPacket(&Packet{Type: PacketConnect, Namespace: s.nsp.name, Data: data}, false)
-	s.mu.Lock()
-	if s.state == socketConnected {
-		s.nsp.adapter.AddAll(s.id, []string{s.id})
+	if err := s.Join(s.id); err != nil && err != ErrDisconnected {
+		s.nsp.srv.log.Warn("socketio: joining the socket's own room", "namespace", s.nsp.name, "socket", s.id, "err", err)
 	}
-	s.mu.Unlock()
 	// The handlers run even if the client is gone already: the
 	// disconnect handlers, queued behind, always follow them.
 	for _, f := range s.nsp.connectionHandlers() {
@@ -451,9 +454,11 @@ func (s *Socket) finishClose(reason string) {
 	for _, f := range before {
 		f(reason)
 	}
-	s.mu.Lock()
+	s.roomsMu.Lock()
 	s.roomsClosed = true
 	err := s.nsp.adapter.DelAll(s.id)
+	s.roomsMu.Unlock()
+	s.mu.Lock()
 	s.state = socketClosed
 	after := s.onDisconnect
 	s.mu.Unlock()
