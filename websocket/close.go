@@ -178,7 +178,8 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 func (c *Conn) waitPeerClose(deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if c.readLock.lock(ctx, c.closeRcvd) == nil {
+	// A connection served by the poller reads the answer there.
+	if !c.nonblocking && c.readLock.lock(ctx, c.closeRcvd) == nil {
 		c.drainUntilClose(deadline)
 		c.unlockRead()
 	}

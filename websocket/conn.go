@@ -87,29 +87,35 @@ type Conn struct {
 	readLimit atomic.Int64
 
 	// Read side: guarded by readLock, a one-slot semaphore.
-	readLock   ctxLock
-	rbuf       *buffer // nil while no bytes are waiting
-	r, w       int     // unread bytes are rbuf.b[r:w]
-	hdr        header  // the current frame's header
-	inFrame    bool    // hdr is a data frame whose payload is not all read
-	remaining  int64   // payload bytes of the current frame still to read
-	maskPos    int     // position in hdr.maskKey of the next payload byte
-	msgActive  bool    // a data message has started and not finished
-	msgType    MessageType
-	msgRead    int64 // payload bytes of the current message read so far
-	compressed bool  // the current message is compressed (RSV1)
-	inflated   int64 // decompressed bytes of the current message so far
-	utf8       utf8Validator
-	msgBuf     *buffer // Read's message; valid until the next read
-	assembling bool    // Read was interrupted while assembling msgBuf
-	mr         messageReader
-	readErr    error // sticky; every read returns it once set
-	readWatch  ctxWatch
-	ctrl       [maxControlPayload]byte
-	rawErr     error // result of rawRead
-	rawReadFn  func(fd uintptr) bool
-	onPing     func(payload []byte)
-	onPong     func(payload []byte)
+	readLock    ctxLock
+	rbuf        *buffer // nil while no bytes are waiting
+	r, w        int     // unread bytes are rbuf.b[r:w]
+	hdr         header  // the current frame's header
+	inFrame     bool    // hdr is a data frame whose payload is not all read
+	remaining   int64   // payload bytes of the current frame still to read
+	maskPos     int     // position in hdr.maskKey of the next payload byte
+	msgActive   bool    // a data message has started and not finished
+	msgType     MessageType
+	msgRead     int64 // payload bytes of the current message read so far
+	compressed  bool  // the current message is compressed (RSV1)
+	inflated    int64 // decompressed bytes of the current message so far
+	utf8        utf8Validator
+	msgBuf      *buffer // Read's message; valid until the next read
+	assembling  bool    // Read was interrupted while assembling msgBuf
+	mr          messageReader
+	readErr     error // sticky; every read returns it once set
+	readWatch   ctxWatch
+	ctrl        [maxControlPayload]byte
+	rawErr      error // result of rawRead
+	rawReadFn   func(fd uintptr) bool
+	rawTryFn    func(fd uintptr) bool
+	nonblocking bool // served by the poller: reads never wait (serve.go)
+	pollFD      int32
+	pollGen     int32 // tells this connection's poller events from stale ones
+	onMessage   func(c *Conn, typ MessageType, p []byte)
+	onClose     func(c *Conn, err error)
+	onPing      func(payload []byte)
+	onPong      func(payload []byte)
 
 	// Write side: msgLock is held for a whole data message, frameLock
 	// for each frame, so control frames may go between the fragments
@@ -281,6 +287,9 @@ func (c *Conn) closeNetConn() {
 			c.keepAlive.stop()
 		}
 		c.burst.Store(false)
+		if c.nonblocking {
+			pollerRemove(c)
+		}
 		// Nobody reads any more, so nobody will answer the pending pings.
 		c.pingMu.Lock()
 		for k, ch := range c.pings {

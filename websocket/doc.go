@@ -144,9 +144,15 @@
 // Unix sockets a connection waiting for a message holds no read buffer:
 // it waits for the socket to become readable, then takes a buffer (see
 // BenchmarkIdleConn). Accept also releases the buffers net/http hands
-// over with the connection. An idle server connection whose read loop
-// runs in its own goroutine after the handler returned costs about
-// 4 KB of Go heap and stack (measured with 2,000 connections); if the
-// read loop runs inside the handler, net/http's request state and the
-// handler's larger stack stay alive too, about 9 KB.
+// over with the connection.
+//
+// What remains of an idle connection depends on who waits for it. A
+// goroutine blocked in Read keeps its stack: measured with 15,000 idle
+// connections in a server process, about 6.5 KB of resident memory per
+// connection (the Go heap and stacks are 4.3 KB of it; the runtime keeps
+// the rest as headroom for the garbage collector). Serve hands the
+// messages to callbacks instead, from a poller (epoll on Linux) that
+// starts a goroutine only while data is waiting, so that an idle
+// connection has no goroutine at all: 3.8 KB of resident memory per
+// connection in the same measurement.
 package websocket

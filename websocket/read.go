@@ -364,7 +364,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	case c.rbuf != nil && c.r < c.w:
 		n = copy(p, c.rbuf.b[c.r:c.w])
 		c.r += n
-	case len(p) >= readBufferSize:
+	case len(p) >= readBufferSize && !c.nonblocking:
 		// Large payloads go straight from the socket to their place.
 		c.beforeWait()
 		c.releaseReadBuf()
@@ -423,6 +423,9 @@ func (c *Conn) endFrame() error {
 // fill reads more bytes from the connection into rbuf.
 func (c *Conn) fill() error {
 	c.beforeWait()
+	if c.nonblocking {
+		return c.fillNow()
+	}
 	switch {
 	case c.rbuf == nil:
 		if c.raw != nil {
@@ -477,6 +480,50 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			c.rawErr = io.EOF
 		default:
 			c.rbuf, c.r, c.w = buf, 0, n
+		}
+		return true
+	}
+}
+
+// fillNow reads what the socket holds into rbuf without waiting, for
+// connections served by the poller; it returns errWouldBlock when there
+// is nothing, and then holds no buffer it did not hold before.
+func (c *Conn) fillNow() error {
+	switch {
+	case c.rbuf == nil:
+		c.rbuf = readBufPool.Get().(*buffer)
+		c.r, c.w = 0, 0
+	case c.r == c.w:
+		c.r, c.w = 0, 0
+	case c.w == len(c.rbuf.b):
+		c.w = copy(c.rbuf.b, c.rbuf.b[c.r:c.w])
+		c.r = 0
+	}
+	c.rawErr = nil
+	if err := c.raw.Read(c.rawTryFn); err != nil {
+		return err
+	}
+	if c.rawErr != nil {
+		c.releaseReadBuf()
+	}
+	return c.rawErr
+}
+
+// rawTry is the callback of fillNow: one read, never a wait.
+func (c *Conn) rawTry(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), c.rbuf.b[c.w:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			c.rawErr = errWouldBlock
+		case err != nil:
+			c.rawErr = os.NewSyscallError("read", err)
+		case n == 0:
+			c.rawErr = io.EOF
+		default:
+			c.w += n
 		}
 		return true
 	}

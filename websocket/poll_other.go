@@ -1,0 +1,7 @@
+//go:build !linux
+
+package websocket
+
+func pollerAvailable() bool   { return false }
+func pollerAdd(c *Conn) error { return errWouldBlock }
+func pollerRemove(c *Conn)    {}

@@ -1,0 +1,83 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+)
+
+// errWouldBlock reports, inside the read path of a connection served by
+// the poller, that no more bytes are waiting.
+var errWouldBlock = errors.New("websocket: read would block")
+
+// Serve hands every message of c to onMessage and returns at once. When
+// reading ends, onClose receives the error that ended it (a *CloseError
+// for a closing handshake or a failed connection) and c is closed.
+//
+// On Linux, for TCP and Unix connections, messages are read by a poller:
+// the connection holds no goroutine and no buffer while no data is
+// waiting, and a goroutine runs only while there is something to read.
+// Elsewhere, and for TLS, a goroutine reads in a loop. Either way the
+// messages of one connection are handed over in order, one at a time,
+// on a goroutine that may block (in Write, say) without stopping other
+// connections; p is valid only during the call. Pings are answered and
+// the closing handshake runs as with Read. After Serve, c must not be
+// read with Read or Reader.
+func (c *Conn) Serve(onMessage func(c *Conn, typ MessageType, p []byte), onClose func(c *Conn, err error)) {
+	c.onMessage, c.onClose = onMessage, onClose
+	if c.raw != nil && pollerAvailable() {
+		if err := pollerAdd(c); err == nil {
+			return
+		}
+	}
+	go c.serveLoop()
+}
+
+// serveLoop is Serve with a goroutine of its own.
+func (c *Conn) serveLoop() {
+	ctx := context.Background()
+	for {
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			c.finishServe(err)
+			return
+		}
+		c.onMessage(c, typ, p)
+	}
+}
+
+// serveReady reads and hands over the messages that are waiting, on a
+// goroutine the poller started, and reports whether the connection is to
+// be watched again.
+func (c *Conn) serveReady() bool {
+	if !c.readLock.tryLock() {
+		return true // cannot happen: one readiness event at a time
+	}
+	for {
+		if c.readErr != nil {
+			c.readLock.unlock()
+			c.finishServe(c.readErr)
+			return false
+		}
+		typ, p, err := c.readMessage()
+		if err == errWouldBlock {
+			c.readLock.unlock()
+			return true
+		}
+		if err != nil {
+			err = c.readError(context.Background(), err)
+			c.readLock.unlock()
+			c.finishServe(err)
+			return false
+		}
+		c.markBurst()
+		c.onMessage(c, typ, p)
+	}
+}
+
+// finishServe ends a served connection.
+func (c *Conn) finishServe(err error) {
+	c.closeNetConn()
+	if c.onClose != nil {
+		c.onClose(c, err)
+	}
+}

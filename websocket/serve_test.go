@@ -1,0 +1,140 @@
+package websocket_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duplexrt/duplex/websocket"
+)
+
+// serveEcho starts a server whose connections echo through Serve, and
+// returns its URL and a channel of the errors that ended them.
+func serveEcho(t *testing.T, opts *websocket.AcceptOptions) (string, chan error) {
+	t.Helper()
+	closed := make(chan error, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		c.Serve(func(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+			c.Write(context.Background(), typ, p)
+		}, func(c *websocket.Conn, err error) {
+			select {
+			case closed <- err:
+			default: // nobody is waiting for this one
+			}
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http"), closed
+}
+
+func TestServeEcho(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		var copts *websocket.CompressionOptions
+		if compress {
+			copts = &websocket.CompressionOptions{}
+		}
+		url, closed := serveEcho(t, &websocket.AcceptOptions{ReadLimit: 8 << 20, Compression: copts})
+		c := dial(t, url, &websocket.DialOptions{ReadLimit: 8 << 20, Compression: copts})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		for _, n := range []int{0, 1, 125, 4096, 65536, 1 << 20, 5 << 20} {
+			want := jsonLike(n)
+			if err := c.Write(ctx, websocket.MessageBinary, want); err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := c.Read(ctx)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("compress %v, size %d: %d bytes, %v", compress, n, len(got), err)
+			}
+		}
+		// A fragmented message with a ping in the middle.
+		w, _ := c.Writer(ctx, websocket.MessageBinary)
+		w.Write([]byte("frag"))
+		go c.Ping(ctx)
+		w.Write([]byte("mented"))
+		w.Close()
+		if _, got, err := c.Read(ctx); err != nil || string(got) != "fragmented" {
+			t.Fatalf("fragmented: %q, %v", got, err)
+		}
+		if err := c.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-closed:
+			if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+				t.Fatalf("onClose got %v", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("onClose not called")
+		}
+		cancel()
+	}
+}
+
+// TestServeProtocolError checks that a violation reaches onClose as the
+// failure this side sent.
+func TestServeProtocolError(t *testing.T) {
+	url, closed := serveEcho(t, &websocket.AcceptOptions{ReadLimit: 10})
+	c := dial(t, url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.Write(ctx, websocket.MessageText, []byte("far too long for the limit"))
+	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("client read %v", err)
+	}
+	select {
+	case err := <-closed:
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || !ce.Local || ce.Code != websocket.StatusMessageTooBig {
+			t.Fatalf("onClose got %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("onClose not called")
+	}
+}
+
+// TestServeIdleHoldsNoGoroutine checks that idle served connections cost
+// no goroutine each, and that they all still answer afterwards.
+func TestServeIdleHoldsNoGoroutine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the poller is Linux only")
+	}
+	url, _ := serveEcho(t, nil)
+	const n = 200
+	var clients []*websocket.Conn
+	for range n {
+		clients = append(clients, dial(t, url, nil))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// One message each, so that every connection has been served once.
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Write(ctx, websocket.MessageText, []byte("hi"))
+			if _, p, err := c.Read(ctx); err != nil || string(p) != "hi" {
+				t.Errorf("%q, %v", p, err)
+			}
+		}()
+	}
+	wg.Wait()
+	// The clients' side has no goroutine per connection either (nobody
+	// reads now); the server's must not have one.
+	time.Sleep(100 * time.Millisecond)
+	if g := runtime.NumGoroutine(); g > n/2 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines for %d idle served connections:\n%s", g, n, buf[:runtime.Stack(buf, true)])
+	}
+}
