@@ -16,3 +16,10 @@ func (s *Session) Probing() bool {
 	defer s.mu.Unlock()
 	return s.probe != nil
 }
+
+// Posting reports whether a POST is being read.
+func (s *Session) Posting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.posting
+}

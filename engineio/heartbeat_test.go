@@ -20,7 +20,7 @@ func TestHeartbeatPolling(t *testing.T) {
 		if res := ts.poll(t, sid); res.status != 200 || res.body != "2" {
 			t.Fatalf("GET: %d %q, want a ping", res.status, res.body)
 		}
-		if d := time.Since(start); d < 250*time.Millisecond {
+		if d := time.Since(start); d < 100*time.Millisecond {
 			t.Errorf("ping after %v, want about PingInterval", d)
 		}
 		if res := ts.push(t, sid, "3"); res.status != 200 {
@@ -38,7 +38,7 @@ func TestHeartbeatPolling(t *testing.T) {
 	if ev := p.wantClose(t, "ping timeout"); ev.err == nil {
 		t.Error("no error with the ping timeout")
 	}
-	if d := time.Since(start); d < 150*time.Millisecond {
+	if d := time.Since(start); d < 50*time.Millisecond {
 		t.Errorf("closed %v after the ping, want about PingTimeout", d)
 	}
 	wantError(t, ts.poll(t, sid), 400, 1, "Session ID unknown")
@@ -75,13 +75,13 @@ func TestHeartbeatWebSocket(t *testing.T) {
 // TestHeartbeatAnyPacket: like the reference server, a client that sends
 // other packets while its pong is late is not dropped.
 func TestHeartbeatAnyPacket(t *testing.T) {
-	opts := engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 150 * time.Millisecond}
+	opts := engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 400 * time.Millisecond}
 	ts := newServer(t, &opts, false)
 	c, _, p := ts.openWS(t, nil)
 	if got := readText(t, c); got != "2" {
 		t.Fatalf("got %q", got)
 	}
-	for range 6 {
+	for range 10 {
 		time.Sleep(50 * time.Millisecond)
 		write(t, c, websocket.MessageText, "4busy")
 	}

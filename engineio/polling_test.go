@@ -92,7 +92,7 @@ func TestPollingDuplicatePost(t *testing.T) {
 	defer conn.Close()
 	// A POST that announces more body than it sends.
 	fmt.Fprintf(conn, "POST /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n4hel", sid)
-	time.Sleep(100 * time.Millisecond) // for the server to start reading it
+	waitFor(t, "the server reads the POST", p.s.Posting)
 	wantError(t, ts.push(t, sid, "4second"), 400, 3, "Bad request")
 	p.wantClose(t, "transport error")
 }

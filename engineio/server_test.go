@@ -175,7 +175,7 @@ func TestCallbacksOneAtATime(t *testing.T) {
 // TestNoLeaks ends sessions by every path and checks that no goroutine of
 // the package is left (newServer's leak check runs at the end).
 func TestNoLeaks(t *testing.T) {
-	opts := engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond, UpgradeTimeout: 100 * time.Millisecond, MaxHTTPBufferSize: 64}
+	opts := engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, UpgradeTimeout: time.Second, MaxHTTPBufferSize: 64}
 	ts := newServer(t, &opts, false)
 	upgraded := func() (*websocket.Conn, *peer) {
 		sid, p := ts.open(t)

@@ -105,7 +105,7 @@ func TestUpgradePendingGetAtUpgrade(t *testing.T) {
 // but the probe and the upgrade packet is closed; the session stays on
 // polling.
 func TestUpgradeAbandoned(t *testing.T) {
-	ts := newServer(t, &engineio.Options{UpgradeTimeout: 50 * time.Millisecond}, true)
+	ts := newServer(t, &engineio.Options{UpgradeTimeout: 300 * time.Millisecond}, true)
 	for _, tc := range []struct {
 		name string
 		act  func(c *websocket.Conn)
