@@ -151,7 +151,9 @@ func truncateUTF8(s string, n int) string {
 // bytes of UTF-8.
 //
 // If no other goroutine is reading, Close reads and drops incoming
-// messages while it waits. It returns nil when the peer answered.
+// messages while it waits. It returns nil when the peer answered. For a
+// connection given to Serve, Close returns once its frame is sent; the
+// poller completes the handshake, and onClose reports its end.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if !code.validOnWire() {
 		return errors.New("websocket: close code " + code.String() + " may not be sent")
@@ -170,6 +172,13 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		c.closeNetConn()
 		return err
 	}
+	if c.nonblocking {
+		// Served connections read on the poller's goroutines, perhaps
+		// this very one (Close from onMessage): the poller completes the
+		// handshake, and a timer drops a peer that never answers.
+		time.AfterFunc(closeTimeout, c.closeNetConn)
+		return nil
+	}
 	return c.waitPeerClose(time.Now().Add(closeTimeout))
 }
 
@@ -178,8 +187,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 func (c *Conn) waitPeerClose(deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	// A connection served by the poller reads the answer there.
-	if !c.nonblocking && c.readLock.lock(ctx, c.closeRcvd) == nil {
+	if c.readLock.lock(ctx, c.closeRcvd) == nil {
 		c.drainUntilClose(deadline)
 		c.unlockRead()
 	}

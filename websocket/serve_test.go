@@ -138,3 +138,38 @@ func TestServeIdleHoldsNoGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines for %d idle served connections:\n%s", g, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestServeCloseFromHandler closes a served connection from its own
+// message handler: the close completes, and onClose reports it.
+func TestServeCloseFromHandler(t *testing.T) {
+	closed := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Serve(func(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+			if err := c.Close(websocket.StatusNormalClosure, "as asked"); err != nil {
+				t.Error(err)
+			}
+		}, func(c *websocket.Conn, err error) { closed <- err })
+	}))
+	defer srv.Close()
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c.Write(ctx, websocket.MessageText, []byte("close, please"))
+	_, _, err := c.Read(ctx)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusNormalClosure || ce.Reason != "as asked" {
+		t.Fatalf("client read %v", err)
+	}
+	select {
+	case err := <-closed:
+		if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+			t.Fatalf("onClose got %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("onClose not called in time: the handshake did not complete")
+	}
+}
