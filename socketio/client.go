@@ -4,40 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/duplexrt/duplex/engineio"
-)
-
-// Disconnect reasons, as the reference server names them. A Socket's
-// disconnect handlers get one of these.
-const (
-	// The Engine.IO session ended; see engineio.Session.OnClose.
-	ReasonTransportClose = "transport close"
-	ReasonTransportError = "transport error"
-	ReasonPingTimeout    = "ping timeout"
-	ReasonForcedClose    = "forced close"
-
-	// The client sent something that is not Socket.IO (or not
-	// Engine.IO): the connection is closed.
-	ReasonParseError = "parse error"
-
-	// Server.Shutdown.
-	ReasonServerShuttingDown = "server shutting down"
-
-	// The server closed the connection: Socket.Disconnect(true), a client
-	// that broke the order of the protocol (such as an event for a
-	// namespace it has not joined), a handler that panicked, a client too
-	// slow to take what is sent to it.
-	ReasonForcedServerClose = "forced server close"
-
-	// The client left the namespace (DISCONNECT packet).
-	ReasonClientNamespaceDisconnect = "client namespace disconnect"
-
-	// Socket.Disconnect(false) or Namespace.DisconnectSockets.
-	ReasonServerNamespaceDisconnect = "server namespace disconnect"
 )
 
 // A client is one Engine.IO session and its sockets, one per namespace it
@@ -286,63 +256,6 @@ func connectErrorPacket(nsp string, err error) *Packet {
 		}{payload.Message})
 	}
 	return &Packet{Type: PacketConnectError, Namespace: nsp, Data: data}
-}
-
-// enqueue adds work for the dispatcher, starting it if needed. Work for a
-// packet waits while Options.MaxPendingEvents packets are queued, and is
-// dropped once the client is closed; other work (continuations of
-// middlewares, disconnect handlers) always runs.
-func (c *client) enqueue(f func(), packet bool) {
-	if packet {
-		c.slots <- struct{}{}
-	}
-	c.mu.Lock()
-	if packet && c.closed {
-		c.mu.Unlock()
-		<-c.slots
-		return
-	}
-	c.queue = append(c.queue, work{f, packet})
-	if !c.running {
-		c.running = true
-		c.srv.dispatchers.add()
-		go c.dispatch()
-	}
-	c.mu.Unlock()
-}
-
-// dispatch runs the queued work in order and returns when there is none.
-func (c *client) dispatch() {
-	defer c.srv.dispatchers.done()
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 {
-			c.running = false
-			c.queue = nil
-			c.mu.Unlock()
-			return
-		}
-		w := c.queue[0]
-		c.queue[0] = work{}
-		c.queue = c.queue[1:]
-		c.mu.Unlock()
-		c.run(w.f)
-		if w.packet {
-			<-c.slots
-		}
-	}
-}
-
-// run runs f, recovering a panic as net/http does for its handlers: it is
-// logged and the connection closed.
-func (c *client) run(f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.srv.log.Error("socketio: panic in a handler", "session", c.sess.ID(), "panic", r, "stack", string(debug.Stack()))
-			c.close(ReasonForcedServerClose)
-		}
-	}()
-	f()
 }
 
 // sendPacket encodes p and sends it.

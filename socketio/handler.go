@@ -100,3 +100,90 @@ func makeHandler(fn any) eventHandler {
 		return nil
 	}
 }
+
+// On adds a handler for the event. handler is a function of one of these
+// forms:
+//
+//	func(ev *Event)                   // the event as it came
+//	func(a T1, b T2, ...)             // arguments decoded into the parameters
+//	func(a T1, ..., ack AckFunc)      // the same, and the acknowledgement
+//	func(a T1, rest ...T2)            // remaining arguments in a slice
+//
+// and may return an error, which is logged. Arguments are decoded as
+// json.Unmarshal decodes them, with binary attachments going to []byte
+// and interface values (see the package documentation); a parameter of
+// type Raw takes the argument undecoded. Missing arguments leave their
+// parameters zero; extra ones are ignored. An argument that does not
+// decode is logged and the handler is not called. The ack parameter is
+// any function type convertible to AckFunc; when the client asked for no
+// acknowledgement it returns ErrNoAck.
+//
+// Several handlers for one event run in the order they were added. On
+// panics if handler is not of these forms.
+func (s *Socket) On(event string, handler any) {
+	h := makeHandler(handler)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handlers == nil {
+		s.handlers = make(map[string][]eventHandler)
+	}
+	s.handlers[event] = append(s.handlers[event], h)
+}
+
+// Off removes the handlers of the event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.handlers, event)
+}
+
+// OnAny adds a handler called with every event, before the handlers of
+// the event's name.
+func (s *Socket) OnAny(f func(ev *Event)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.anyHandlers = append(s.anyHandlers, f)
+}
+
+// OffAny removes the handlers added with OnAny.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.anyHandlers = nil
+}
+
+// OnDisconnecting adds a handler called when the socket disconnects,
+// while it is still in its rooms.
+func (s *Socket) OnDisconnecting(f func(reason string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnecting = append(s.onDisconnecting, f)
+}
+
+// OnDisconnect adds a handler called when the socket has disconnected,
+// with one of the Reason constants.
+func (s *Socket) OnDisconnect(f func(reason string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnect = append(s.onDisconnect, f)
+}
+
+// dispatch runs the handlers of an event, on the dispatcher.
+func (s *Socket) dispatch(ev *Event) {
+	s.mu.Lock()
+	if s.state != socketConnected {
+		s.mu.Unlock()
+		return // received before the disconnection, ignored after it
+	}
+	anys := s.anyHandlers
+	hs := s.handlers[ev.Name]
+	s.mu.Unlock()
+	for _, f := range anys {
+		f(ev)
+	}
+	for _, h := range hs {
+		if err := h(ev); err != nil {
+			s.nsp.srv.log.Warn("socketio: event not handled", "namespace", s.nsp.name, "socket", s.id, "err", err)
+		}
+	}
+}

@@ -80,6 +80,7 @@ type ConnectError struct {
 	Data    any // encoded as JSON; nil for none
 }
 
+// Error returns the message.
 func (e *ConnectError) Error() string { return e.Message }
 
 // runMiddlewares runs the middlewares for s and then done, each on the

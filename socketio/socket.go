@@ -1,12 +1,10 @@
 package socketio
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"maps"
 	"sync"
-	"sync/atomic"
 
 	"github.com/duplexrt/duplex/engineio"
 )
@@ -97,73 +95,6 @@ func (s *Socket) Connected() bool {
 	return s.state == socketConnected
 }
 
-// On adds a handler for the event. handler is a function of one of these
-// forms:
-//
-//	func(ev *Event)                   // the event as it came
-//	func(a T1, b T2, ...)             // arguments decoded into the parameters
-//	func(a T1, ..., ack AckFunc)      // the same, and the acknowledgement
-//	func(a T1, rest ...T2)            // remaining arguments in a slice
-//
-// and may return an error, which is logged. Arguments are decoded as
-// json.Unmarshal decodes them, with binary attachments going to []byte
-// and interface values (see the package documentation); a parameter of
-// type Raw takes the argument undecoded. Missing arguments leave their
-// parameters zero; extra ones are ignored. An argument that does not
-// decode is logged and the handler is not called. The ack parameter is
-// any function type convertible to AckFunc; when the client asked for no
-// acknowledgement it returns ErrNoAck.
-//
-// Several handlers for one event run in the order they were added. On
-// panics if handler is not of these forms.
-func (s *Socket) On(event string, handler any) {
-	h := makeHandler(handler)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]eventHandler)
-	}
-	s.handlers[event] = append(s.handlers[event], h)
-}
-
-// Off removes the handlers of the event.
-func (s *Socket) Off(event string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.handlers, event)
-}
-
-// OnAny adds a handler called with every event, before the handlers of
-// the event's name.
-func (s *Socket) OnAny(f func(ev *Event)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.anyHandlers = append(s.anyHandlers, f)
-}
-
-// OffAny removes the handlers added with OnAny.
-func (s *Socket) OffAny() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.anyHandlers = nil
-}
-
-// OnDisconnecting adds a handler called when the socket disconnects,
-// while it is still in its rooms.
-func (s *Socket) OnDisconnecting(f func(reason string)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.onDisconnecting = append(s.onDisconnecting, f)
-}
-
-// OnDisconnect adds a handler called when the socket has disconnected,
-// with one of the Reason constants.
-func (s *Socket) OnDisconnect(f func(reason string)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.onDisconnect = append(s.onDisconnect, f)
-}
-
 // Emit sends an event to the client. Arguments are encoded as
 // json.Marshal encodes them, except that each []byte in them, at any
 // depth, travels as a binary attachment (a Buffer or ArrayBuffer for a
@@ -191,37 +122,6 @@ func (s *Socket) sendEncoded(msgs [][]byte, volatile bool) error {
 		return ErrDisconnected
 	}
 	return s.client.send(msgs, volatile)
-}
-
-// EmitWithAck sends an event and waits for the client's acknowledgement,
-// returning its arguments. It returns ctx.Err() when ctx ends first (give
-// it a deadline), and ErrDisconnected when the socket disconnects first.
-func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]Raw, error) {
-	p, err := eventPacket(event, args)
-	if err != nil {
-		return nil, err
-	}
-	p.Namespace = s.nsp.name
-	p.ID, p.HasID = s.nsp.nextAckID(), true
-	type result struct {
-		args []Raw
-		err  error
-	}
-	ch := make(chan result, 1)
-	if !s.addAck(p.ID, func(args []Raw, err error) { ch <- result{args, err} }) {
-		return nil, ErrDisconnected
-	}
-	if err := s.client.sendPacket(p, false); err != nil {
-		s.removeAck(p.ID)
-		return nil, err
-	}
-	select {
-	case r := <-ch:
-		return r.args, r.err
-	case <-ctx.Done():
-		s.removeAck(p.ID)
-		return nil, ctx.Err()
-	}
 }
 
 // Join adds the socket to the rooms.
@@ -347,82 +247,6 @@ func (s *Socket) onConnect() {
 	for _, f := range s.nsp.connectionHandlers() {
 		f(s)
 	}
-}
-
-// dispatch runs the handlers of an event, on the dispatcher.
-func (s *Socket) dispatch(ev *Event) {
-	s.mu.Lock()
-	if s.state != socketConnected {
-		s.mu.Unlock()
-		return // received before the disconnection, ignored after it
-	}
-	anys := s.anyHandlers
-	hs := s.handlers[ev.Name]
-	s.mu.Unlock()
-	for _, f := range anys {
-		f(ev)
-	}
-	for _, h := range hs {
-		if err := h(ev); err != nil {
-			s.nsp.srv.log.Warn("socketio: event not handled", "namespace", s.nsp.name, "socket", s.id, "err", err)
-		}
-	}
-}
-
-// ackFunc returns the AckFunc that answers the client's event id.
-func (s *Socket) ackFunc(id uint64) AckFunc {
-	var sent atomic.Bool
-	return func(args ...any) error {
-		if !sent.CompareAndSwap(false, true) {
-			return ErrNoAck
-		}
-		p, err := ackPacket(s.nsp.name, id, args)
-		if err != nil {
-			sent.Store(false)
-			return err
-		}
-		if !s.Connected() {
-			return ErrDisconnected
-		}
-		return s.client.sendPacket(p, false)
-	}
-}
-
-func (s *Socket) addAck(id uint64, h ackHandler) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != socketConnected {
-		return false
-	}
-	if s.acks == nil {
-		s.acks = make(map[uint64]ackHandler)
-	}
-	s.acks[id] = h
-	return true
-}
-
-func (s *Socket) removeAck(id uint64) {
-	s.mu.Lock()
-	delete(s.acks, id)
-	s.mu.Unlock()
-}
-
-// onAck delivers an ACK packet, on the session's reading goroutine. An
-// acknowledgement nobody waits for (any more) is ignored.
-func (s *Socket) onAck(p *Packet) error {
-	s.mu.Lock()
-	h := s.acks[p.ID]
-	delete(s.acks, p.ID)
-	s.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	args, err := ackArgs(p)
-	if err != nil {
-		return err
-	}
-	h(args, nil)
-	return nil
 }
 
 // close disconnects the socket: at once for the server (it leaves the
