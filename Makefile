@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 20s
 ADDR     ?= :8080
-FUZZPKG  ?= ./websocket
+FUZZPKGS ?= ./websocket ./engineio ./socketio
 
 # The bench module is optional: its targets run only once bench/go.mod exists.
 HAVE_BENCH := $(wildcard bench/go.mod)
@@ -35,13 +35,12 @@ ifneq ($(HAVE_BENCH),)
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 endif
 
-# Runs every Fuzz target of FUZZPKG for FUZZTIME each.
+# Runs every Fuzz target of FUZZPKGS for FUZZTIME each.
 fuzz:
 	@set -e; \
-	list="$$($(GO) test -list '^Fuzz' $(FUZZPKG))"; \
-	targets="$$(printf '%s\n' "$$list" | grep '^Fuzz' || true)"; \
-	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets in $(FUZZPKG)"; exit 0; fi; \
-	for t in $$targets; do \
-		echo "fuzz: $$t for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZPKG); \
+	for pkg in $(FUZZPKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz: $$pkg $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
 	done
