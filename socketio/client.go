@@ -190,7 +190,13 @@ func (c *client) left(nsp string) {
 // connect runs the middlewares of a namespace for a CONNECT packet, on the
 // dispatcher.
 func (c *client) connect(name string, auth map[string]any) {
-	nsp := c.srv.lookup(name, auth)
+	var nsp *Namespace
+	for range 3 { // a child namespace may be removed between lookup and reserve
+		if nsp = c.srv.lookup(name, auth); nsp == nil || nsp.reserve() {
+			break
+		}
+		nsp = nil
+	}
 	if nsp == nil {
 		c.mu.Lock()
 		delete(c.connecting, name)
@@ -209,18 +215,14 @@ func (c *client) finishConnect(s *Socket, err error) {
 	delete(c.connecting, name)
 	closed := c.closed
 	c.mu.Unlock()
-	if closed {
+	if closed || err != nil {
+		s.nsp.release()
+		if !closed {
+			c.sendPacket(connectErrorPacket(name, err), false)
+		}
 		return
 	}
-	if err != nil {
-		c.sendPacket(connectErrorPacket(name, err), false)
-		return
-	}
-	if !s.nsp.add(s) {
-		// The namespace was removed while the middlewares ran.
-		c.sendPacket(&Packet{Type: PacketConnectError, Namespace: name, Data: json.RawMessage(`{"message":"Invalid namespace"}`)}, false)
-		return
-	}
+	s.nsp.add(s)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

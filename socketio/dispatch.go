@@ -2,15 +2,16 @@ package socketio
 
 import (
 	"runtime/debug"
+	"time"
 )
 
 // enqueue adds work for the dispatcher, starting it if needed. Work for a
-// packet waits while Options.MaxPendingEvents packets are queued, and is
-// dropped once the client is closed; other work (continuations of
-// middlewares, disconnect handlers) always runs.
+// packet waits while Options.MaxPendingEvents packets are queued (see
+// takeSlot), and is dropped once the client is closed; other work
+// (continuations of middlewares, disconnect handlers) always runs.
 func (c *client) enqueue(f func(), packet bool) {
-	if packet {
-		c.slots <- struct{}{}
+	if packet && !c.takeSlot() {
+		return
 	}
 	c.mu.Lock()
 	if packet && c.closed {
@@ -59,4 +60,28 @@ func (c *client) run(f func()) {
 		}
 	}()
 	f()
+}
+
+// takeSlot takes a token for a queued packet. When none is free, the
+// session's reading waits, as long as the Engine.IO ping timeout: a client
+// whose handlers are that far behind is disconnected. The wait has to
+// end, since the handlers may be waiting for something only this reading
+// can deliver (an acknowledgement of the same client), and the session
+// cannot close while its reading is stopped.
+func (c *client) takeSlot() bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(c.srv.pendingWait)
+	defer t.Stop()
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		c.srv.log.Warn("socketio: handlers too far behind, disconnecting a client", "session", c.sess.ID(), "pending", cap(c.slots))
+		c.close(ReasonForcedServerClose)
+		return false
+	}
 }

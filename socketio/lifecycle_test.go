@@ -271,3 +271,29 @@ func TestNoLeaksAfterClientsLeave(t *testing.T) {
 		t.Errorf("sockets left in the adapter: %v", ids)
 	}
 }
+
+// A client whose handlers fall too far behind is disconnected, even when
+// a handler waits, without a deadline, for an acknowledgement that only
+// the stopped reading could deliver.
+func TestPendingEventsBound(t *testing.T) {
+	srv, hs := newTestServer(t, &socketio.Options{Engine: engineOptions(), MaxPendingEvents: 4})
+	rec := newRecorder()
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("block", func() {
+			_, err := s.EmitWithAck(context.Background(), "answer me")
+			rec.add("handler returned: %v", err)
+		})
+		s.OnDisconnect(func(r string) { rec.add("%s", r) })
+	})
+	c := dialWS(t, hs)
+	c.connect("/", "")
+	c.send(`42["block"]`)
+	c.expect(`420["answer me"]`)
+	for range 10 {
+		c.send(`42["queued"]`)
+	}
+	c.send(`430[]`) // behind the queued events: never read in time
+	rec.wait(t, "handler returned: "+socketio.ErrDisconnected.Error())
+	rec.wait(t, socketio.ReasonForcedServerClose)
+	c.expectClosed()
+}

@@ -25,6 +25,7 @@ type Namespace struct {
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket           // connected sockets by id; guarded by mu
+	pending     int                          // connections in the middlewares; guarded by mu
 	removed     bool                         // removed from the server, being empty; guarded by mu
 	middlewares []func(*Socket, func(error)) // guarded by mu
 	onConnect   []func(*Socket)              // guarded by mu
@@ -126,15 +127,35 @@ func (n *Namespace) connectionHandlers() []func(*Socket) {
 	return append(hs, n.onConnect...)
 }
 
-// add registers a connected socket; false means the namespace is gone.
-func (n *Namespace) add(s *Socket) bool {
+// reserve counts a connection in progress, which keeps an empty child
+// namespace from being removed; false means the namespace is gone.
+func (n *Namespace) reserve() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.removed {
 		return false
 	}
-	n.sockets[s.id] = s
+	n.pending++
 	return true
+}
+
+// release ends a reserved connection that failed.
+func (n *Namespace) release() {
+	n.mu.Lock()
+	n.pending--
+	drop := n.dropLocked()
+	n.mu.Unlock()
+	if drop {
+		n.srv.removeNamespace(n)
+	}
+}
+
+// add registers a socket whose connection was reserved.
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.pending--
+	n.sockets[s.id] = s
 }
 
 // remove forgets a socket, and an empty child namespace when
@@ -146,14 +167,22 @@ func (n *Namespace) remove(s *Socket) {
 		return
 	}
 	delete(n.sockets, s.id)
-	drop := len(n.sockets) == 0 && n.parent != nil && n.srv.opts.CleanupEmptyChildNamespaces && !n.removed
-	if drop {
-		n.removed = true
-	}
+	drop := n.dropLocked()
 	n.mu.Unlock()
 	if drop {
 		n.srv.removeNamespace(n)
 	}
+}
+
+// dropLocked reports whether the namespace should now be removed, and
+// marks it removed if so.
+func (n *Namespace) dropLocked() bool {
+	if n.removed || n.parent == nil || !n.srv.opts.CleanupEmptyChildNamespaces ||
+		len(n.sockets) > 0 || n.pending > 0 {
+		return false
+	}
+	n.removed = true
+	return true
 }
 
 // socketsByID returns the connected sockets among ids, for adapters.

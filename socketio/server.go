@@ -36,7 +36,9 @@ type Options struct {
 
 	// MaxPendingEvents bounds the packets of one client that wait for its
 	// handlers; 0 means 256. When they are all taken, the server stops
-	// reading from that client until its handlers catch up.
+	// reading from that client until its handlers catch up, for as long
+	// as the Engine.IO ping timeout, after which it disconnects the client
+	// with "forced server close".
 	MaxPendingEvents int
 
 	// CleanupEmptyChildNamespaces removes a namespace created for a
@@ -63,6 +65,8 @@ type Server struct {
 	opts   Options // immutable after NewServer, defaults filled in
 	log    *slog.Logger
 	main   *Namespace // the namespace "/"; immutable
+
+	pendingWait time.Duration // how long a client's reading may wait for its handlers; immutable
 
 	dropped atomic.Uint64 // volatile packets dropped on full queues
 
@@ -105,6 +109,10 @@ func NewServer(opts *Options) *Server {
 		eopts = *s.opts.Engine
 	}
 	eopts.OnSession = s.onSession
+	s.pendingWait = eopts.PingTimeout
+	if s.pendingWait <= 0 {
+		s.pendingWait = 20 * time.Second // engineio's default
+	}
 	s.engine = engineio.NewServer(&eopts)
 	s.main = s.Of("/")
 	return s
@@ -171,7 +179,8 @@ func (s *Server) register(name string, parent *ParentNamespace) *Namespace {
 // OfFunc makes a dynamic namespace: a client that connects to a namespace
 // that does not exist gets it made when match returns true for its name
 // and CONNECT payload. Dynamic namespaces are asked in the order they were
-// made. match runs on the goroutine that serves the client's events.
+// made. match runs on the goroutine that serves the client's events, and
+// may run for several clients at once.
 func (s *Server) OfFunc(match func(name string, auth map[string]any) bool) *ParentNamespace {
 	p := &ParentNamespace{srv: s, match: match}
 	s.mu.Lock()
