@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -85,10 +84,6 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 	p.Namespace = b.nsp.name
 	return b.nsp.adapter.Broadcast(p, b.options())
 }
-
-// ErrNoTimeout is returned by BroadcastOperator.EmitWithAck when neither
-// Timeout nor the context bounds the wait.
-var ErrNoTimeout = errors.New("socketio: EmitWithAck to several sockets needs a Timeout or a context deadline")
 
 // EmitWithAck sends an event to the selected sockets and waits for each
 // one's acknowledgement, until the Timeout or ctx's deadline, whichever

@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 )
@@ -79,22 +78,6 @@ func (e *Event) Values() []any {
 	}
 	return vs
 }
-
-// Errors of events and acknowledgements.
-var (
-	// ErrNoAck is returned by an AckFunc that cannot send: the event did
-	// not ask for an acknowledgement, or it was answered already.
-	ErrNoAck = errors.New("socketio: no acknowledgement to send")
-
-	// ErrReservedEvent is returned by Emit for the event names that the
-	// protocol reserves: connect, connect_error, disconnect,
-	// disconnecting, newListener and removeListener.
-	ErrReservedEvent = errors.New("socketio: reserved event name")
-
-	// ErrDisconnected is returned when the socket is, or becomes,
-	// disconnected before the operation completes.
-	ErrDisconnected = errors.New("socketio: socket disconnected")
-)
 
 // newEvent builds the Event of an EVENT packet, whose payload the Decoder
 // has checked.

@@ -73,17 +73,6 @@ func (n *Namespace) OnConnection(f func(s *Socket)) {
 	n.onConnect = append(n.onConnect, f)
 }
 
-// A ConnectError refuses a connection from a middleware with a message
-// and data for the client: the client's connect_error event gets an
-// Error whose message is Message and whose data is Data.
-type ConnectError struct {
-	Message string
-	Data    any // encoded as JSON; nil for none
-}
-
-// Error returns the message.
-func (e *ConnectError) Error() string { return e.Message }
-
 // runMiddlewares runs the middlewares for s and then done, each on the
 // client's dispatcher.
 func (n *Namespace) runMiddlewares(s *Socket, done func(error)) {

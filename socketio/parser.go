@@ -3,7 +3,6 @@ package socketio
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -16,11 +15,6 @@ const DefaultMaxAttachments = 10
 // maxAckID is the largest acknowledgement id accepted: the largest integer
 // a JavaScript number holds exactly.
 const maxAckID = 1<<53 - 1
-
-// ErrInvalidPacket is wrapped by every error the Decoder returns. The
-// server closes a connection that sends an invalid packet, with the reason
-// "parse error".
-var ErrInvalidPacket = errors.New("socketio: invalid packet")
 
 func parseError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidPacket}, args...)...)
