@@ -75,8 +75,8 @@
 // on the goroutine that reads the client's connection. A handler may thus
 // block, even waiting for an acknowledgement of its own client; the
 // client's next events wait meanwhile, up to Options.MaxPendingEvents,
-// after which the server stops reading from the client. Acknowledgements
-// are delivered as they arrive.
+// after which the server stops reading from the client for a while, then
+// disconnects it. Acknowledgements are delivered as they arrive.
 //
 // # Disconnection
 //
