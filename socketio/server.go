@@ -260,6 +260,12 @@ func (s *Server) Emit(event string, args ...any) error { return s.main.Emit(even
 // To selects the sockets of the main namespace in any of the rooms.
 func (s *Server) To(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
 
+// In is To.
+func (s *Server) In(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
+
+// Except selects the sockets of the main namespace in none of the rooms.
+func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.main.Except(rooms...) }
+
 // Dropped returns how many volatile packets were not sent because the
 // client's send queue was full.
 func (s *Server) Dropped() uint64 { return s.dropped.Load() }
