@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +205,114 @@ func TestRawDecodeChecksItsTarget(t *testing.T) {
 	}
 	if err := (socketio.Raw{}).Decode(&n); err != nil || n != 0 {
 		t.Errorf("missing argument: %d, %v", n, err)
+	}
+}
+
+type Blob struct {
+	Data []byte
+}
+
+type withPointerEmbed struct {
+	*Blob
+	Name string `json:"name"`
+}
+
+// textKey is a map key that encodes itself (keys of string kinds are used
+// as they are, as encoding/json uses them).
+type textKey struct{ s string }
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte("k-" + k.s), nil }
+func (k *textKey) UnmarshalText(b []byte) error {
+	k.s = strings.TrimPrefix(string(b), "k-")
+	return nil
+}
+
+// Round trips through SetData and DecodeData of values with binary data in
+// every kind of place.
+func TestBinaryRoundTrips(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   any
+		json string
+		out  any // a pointer to a zero value of the type to decode into
+	}{
+		{"int keys", map[int][]byte{10: {1}, 2: {2}},
+			`{"10":{"_placeholder":true,"num":0},"2":{"_placeholder":true,"num":1}}`, new(map[int][]byte)},
+		{"uint keys", map[uint8][]byte{7: {1}},
+			`{"7":{"_placeholder":true,"num":0}}`, new(map[uint8][]byte)},
+		{"text keys", map[textKey][]byte{{"a"}: {1}},
+			`{"k-a":{"_placeholder":true,"num":0}}`, new(map[textKey][]byte)},
+		{"array", [2][]byte{{1}, {2}},
+			`[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, new([2][]byte)},
+		{"nil embedded pointer", withPointerEmbed{Name: "n"},
+			`{"name":"n"}`, new(withPointerEmbed)},
+		{"embedded pointer", withPointerEmbed{Blob: &Blob{Data: []byte{5}}, Name: "n"},
+			`{"Data":{"_placeholder":true,"num":0},"name":"n"}`, new(withPointerEmbed)},
+		{"pointer to bytes", &[]byte{3},
+			`{"_placeholder":true,"num":0}`, new(*[]byte)},
+		{"named byte slice", Blob{Data: []byte{}},
+			`{"Data":{"_placeholder":true,"num":0}}`, new(Blob)},
+		{"omitted", struct {
+			A []byte    `json:"a,omitempty"`
+			B []byte    `json:"b,omitzero"`
+			T time.Time `json:"t,omitzero"`
+			C any       `json:"c,omitempty"`
+		}{}, `{}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := setData(t, tc.in)
+			if string(p.Data) != tc.json {
+				t.Fatalf("Data = %s, want %s", p.Data, tc.json)
+			}
+			if tc.out == nil {
+				return
+			}
+			if err := p.DecodeData(tc.out); err != nil {
+				t.Fatal(err)
+			}
+			got := reflect.ValueOf(tc.out).Elem().Interface()
+			if !reflect.DeepEqual(got, tc.in) {
+				t.Errorf("decoded %#v, want %#v", got, tc.in)
+			}
+		})
+	}
+}
+
+func TestDecodeBinaryIntoShorterAndLongerArrays(t *testing.T) {
+	p := setData(t, [][]byte{{1}, {2}, {3}})
+	var short [2][]byte
+	if err := p.DecodeData(&short); err != nil || string(short[1]) != "\x02" {
+		t.Errorf("short array: %v %v", short, err)
+	}
+	long := [4][]byte{nil, nil, nil, {9}}
+	if err := p.DecodeData(&long); err != nil || long[3] != nil || string(long[2]) != "\x03" {
+		t.Errorf("long array: %v %v", long, err)
+	}
+	var wrong map[string][]byte
+	if err := p.DecodeData(&wrong); err == nil {
+		t.Error("array decoded into a map")
+	}
+}
+
+func TestEventDecode(t *testing.T) {
+	var d socketio.Decoder
+	d.Decode([]byte(`51-["e","s",{"_placeholder":true,"num":0},3]`), false)
+	p, _ := d.Decode([]byte{1}, true)
+	var args []socketio.Raw
+	if err := p.DecodeData(&args); err != nil {
+		t.Fatal(err)
+	}
+	ev := socketio.Event{Name: "e", Args: args[1:]}
+	var s string
+	var b []byte
+	var n, missing int
+	if err := ev.Decode(&s, &b, &n, &missing); err != nil || s != "s" || string(b) != "\x01" || n != 3 || missing != 0 {
+		t.Errorf("Decode: %q %v %d %d %v", s, b, n, missing, err)
+	}
+	if err := ev.Decode(&n); err == nil {
+		t.Error("a string decoded into an int")
+	}
+	if vs := ev.Values(); len(vs) != 3 {
+		t.Errorf("Values: %v", vs)
 	}
 }
