@@ -23,6 +23,8 @@ func makeHandler(fn any) eventHandler {
 	switch f := fn.(type) {
 	case func(*Event):
 		return func(ev *Event) error { f(ev); return nil }
+	case func(*Event) error:
+		return func(ev *Event) error { return f(ev) }
 	case func():
 		return func(*Event) error { f(); return nil }
 	case func(...any):

@@ -127,6 +127,10 @@ func TestTypedHandlers(t *testing.T) {
 			rec.add("noack %v", ack("x"))
 		})
 		s.On("nothing", func() { rec.add("nothing") })
+		s.On("event", func(ev *socketio.Event) error {
+			rec.add("event %s %d %v", ev.Name, len(ev.Args), ev.Ack != nil)
+			return nil
+		})
 		s.On("fails", func() error { return errors.New("boom") })
 		s.On("any", func(args ...any) { rec.add("any %v", args) })
 	})
@@ -153,6 +157,8 @@ func TestTypedHandlers(t *testing.T) {
 	rec.wait(t, `noack socketio: no acknowledgement to send`)
 	c.send(`42["nothing",1,2]`)
 	rec.wait(t, `nothing`)
+	c.send(`429["event",1,2]`)
+	rec.wait(t, `event event 2 true`)
 	c.send(`42["fails"]`)
 	c.send(`42["add","not a number",1]`) // logged, not called
 	c.send(`42["any",1,"s",{"k":null}]`)
