@@ -5,6 +5,7 @@
 //	duplex serve [flags]        serve the chat room: the page and its WebSocket at /
 //	duplex connect [flags] URL  send lines from stdin to a WebSocket, print what comes back
 //	duplex echo [flags]         serve a WebSocket echo, or run as a conformance client testee
+//	duplex bench [flags] URL    drive a WebSocket server: echo, broadcast or idle load, verified
 //
 // Run "duplex COMMAND -h" for a command's flags.
 package main
@@ -29,6 +30,7 @@ var commands = []command{
 	{"serve", "serve the chat room: the page and its WebSocket at /", runServe},
 	{"connect", "send lines from stdin to a WebSocket, print what comes back", runConnect},
 	{"echo", "serve a WebSocket echo, or run as a conformance client testee", runEcho},
+	{"bench", "drive a WebSocket server: echo, broadcast or idle load, verified", runBench},
 }
 
 func main() {

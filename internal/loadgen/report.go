@@ -31,11 +31,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "\n  measured %v after a warm-up of %v\n", round(rep.Duration), round(rep.Warmup))
 		if rep.Mode == ModeBroadcast {
-			fmt.Fprintf(&b, "  published   %d messages, %s/s\n", rep.Sent, count(rep.SendRate))
-			fmt.Fprintf(&b, "  delivered   %d messages, %s/s, %s/s of payload\n", rep.Received, count(rep.Throughput), bytesCount(rep.Bandwidth))
+			fmt.Fprintf(&b, "  published   %d messages, %s messages/s\n", rep.Sent, count(rep.SendRate))
+			fmt.Fprintf(&b, "  delivered   %d messages, %s messages/s, %s/s of payload\n", rep.Received, count(rep.Throughput), bytesCount(rep.Bandwidth))
 		} else {
 			fmt.Fprintf(&b, "  sent        %d messages\n", rep.Sent)
-			fmt.Fprintf(&b, "  echoed      %d messages, %s/s, %s/s of payload\n", rep.Received, count(rep.Throughput), bytesCount(rep.Bandwidth))
+			fmt.Fprintf(&b, "  echoed      %d messages, %s messages/s, %s/s of payload\n", rep.Received, count(rep.Throughput), bytesCount(rep.Bandwidth))
 		}
 		l := rep.Latency
 		fmt.Fprintf(&b, "  latency     p50 %v  p90 %v  p99 %v  p99.9 %v  max %v  (mean %v, %d samples)\n",
