@@ -20,16 +20,10 @@ import (
 // When ctx ends while a message is partly read, Read returns ctx's error
 // and the connection stays usable: the next Read resumes the message.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	if err := c.lockRead(ctx); err != nil {
+	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	if c.readErr != nil {
-		return 0, nil, c.readErr
-	}
-	if err := c.readWatch.apply(ctx); err != nil {
-		return 0, nil, err
-	}
 	typ, p, err := c.readMessage()
 	if err != nil {
 		return 0, nil, c.readError(ctx, err)
@@ -114,16 +108,10 @@ func (c *Conn) readMessage() (MessageType, []byte, error) {
 // ctx bounds the whole message. The reader is valid until the next call
 // to Read or Reader, which discards whatever it left unread.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.lockRead(ctx); err != nil {
+	if err := c.beginRead(ctx); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	if c.readErr != nil {
-		return 0, nil, c.readErr
-	}
-	if err := c.readWatch.apply(ctx); err != nil {
-		return 0, nil, err
-	}
 	c.releaseMsgBuf()
 	c.assembling = false
 	if c.messageUnfinished() {
@@ -546,6 +534,22 @@ func (c *Conn) releaseMsgBuf() {
 		putMsgBuf(c.msgBuf)
 		c.msgBuf = nil
 	}
+}
+
+// beginRead takes the read lock and applies ctx to reads, or returns
+// why reading cannot start; on success the caller must unlockRead.
+func (c *Conn) beginRead(ctx context.Context) error {
+	if err := c.lockRead(ctx); err != nil {
+		return err
+	}
+	err := c.readErr
+	if err == nil {
+		err = c.readWatch.apply(ctx)
+	}
+	if err != nil {
+		c.unlockRead()
+	}
+	return err
 }
 
 // lockRead takes the read lock, or gives up when ctx ends.
