@@ -42,7 +42,7 @@ type broadcastHandler struct {
 func (h *broadcastHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	r := h.r
 	s := h.subs[c.id]
-	hd, v := parsePayload(p)
+	hd, v := r.chk.parse(p)
 	switch {
 	case v == payloadForeign:
 		if r.cfg.AllowOther {
@@ -84,7 +84,7 @@ func (h *broadcastHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	s.next[pi] = hd.seq + 1
 	h.received(s, pub, hd.seq)
 	r.all.Add(1)
-	if r.measuring() {
+	if r.inMeasurement() {
 		c.hist.record(now - hd.sent)
 		s.measured++
 	}
@@ -124,7 +124,7 @@ func (p *publisher) writeLoop(r *run, subscribers int64) {
 	if r.cfg.Rate > 0 {
 		pace.perSec = r.cfg.Rate / float64(r.cfg.Publishers)
 	}
-	buf := make([]byte, 0, int64(len(p.tmpl.frame))*min(w, 64))
+	b := newBatch(p.tmpl, int(min(w, 64)))
 	var timer *time.Timer
 	for {
 		select {
@@ -157,25 +157,25 @@ func (p *publisher) writeLoop(r *run, subscribers int64) {
 			continue
 		}
 		n = min(n, free, 64)
-		measured := r.measuring()
+		measured := r.inMeasurement()
 		n = int64(r.take(int(n)))
 		if n == 0 {
 			<-r.stopSending
 			return
 		}
-		buf = buf[:0]
+		b.reset()
 		now := r.now()
 		for i := range n {
 			s := uint64(seq + i)
 			p.pending[s%uint64(w)].Store(subscribers)
-			buf = p.tmpl.appendMessage(buf, header{kind: kindData, stream: uint32(p.idx), seq: s, sent: now})
+			b.add(header{kind: kindData, stream: uint32(p.idx), seq: s, sent: now})
 		}
 		p.sent.Add(n)
 		pace.sent += n
 		if measured {
 			r.sent.Add(n)
 		}
-		if err := p.write(buf); err != nil {
+		if err := b.send(p.wsConn); err != nil {
 			if !p.closing.Load() {
 				r.fail(errWrite, "publisher %d: %v", p.idx, err)
 			}
@@ -189,7 +189,7 @@ func (p *publisher) writeLoop(r *run, subscribers int64) {
 var errSubscriberLost = errors.New("a subscriber's connection ended")
 
 func runBroadcast(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
-	bufSize := min(max(4*(r.cfg.Size+14), 4<<10), 256<<10)
+	bufSize := min(max(16*(r.cfg.Size+14), 4<<10), 1<<20)
 	conns := r.dialAll(ctx, r.cfg.Conns, bufSize)
 	rep.ConnectTime = time.Duration(r.now())
 	if r.cfg.Opened != nil {

@@ -29,7 +29,7 @@ type echoHandler struct {
 func (h *echoHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	r := h.r
 	ec := h.conns[c.id]
-	hd, v := parsePayload(p)
+	hd, v := r.chk.parse(p)
 	switch {
 	case v == payloadForeign:
 		if r.cfg.AllowOther {
@@ -61,7 +61,7 @@ func (h *echoHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	ec.nextRecv = hd.seq + 1
 	ec.freed++
 	r.all.Add(1)
-	if r.measuring() {
+	if r.inMeasurement() {
 		c.hist.record(now - hd.sent)
 		ec.measured++
 	}
@@ -91,7 +91,7 @@ func (ec *echoConn) writeLoop(r *run) {
 	if r.cfg.Rate > 0 {
 		pace.perSec = r.cfg.Rate / float64(r.cfg.Conns)
 	}
-	buf := make([]byte, 0, int64(len(ec.tmpl.frame))*min(w, 64))
+	b := newBatch(ec.tmpl, int(min(w, 64)))
 	var seq uint64
 	var timer *time.Timer
 	for {
@@ -124,16 +124,16 @@ func (ec *echoConn) writeLoop(r *run) {
 			continue
 		}
 		n = min(n, free, 64)
-		measured := r.measuring()
+		measured := r.inMeasurement()
 		n = int64(r.take(int(n)))
 		if n == 0 {
 			<-r.stopSending
 			return
 		}
-		buf = buf[:0]
+		b.reset()
 		now := r.now()
 		for range n {
-			buf = ec.tmpl.appendMessage(buf, header{kind: kindEcho, stream: uint32(ec.id), seq: seq, sent: now})
+			b.add(header{kind: kindEcho, stream: uint32(ec.id), seq: seq, sent: now})
 			seq++
 		}
 		ec.inflight.Add(n)
@@ -141,7 +141,7 @@ func (ec *echoConn) writeLoop(r *run) {
 		if measured {
 			r.sent.Add(n)
 		}
-		if err := ec.write(buf); err != nil {
+		if err := b.send(ec.wsConn); err != nil {
 			if !ec.closing.Load() {
 				r.fail(errWrite, "connection %d: %v", ec.id, err)
 			}
@@ -151,7 +151,7 @@ func (ec *echoConn) writeLoop(r *run) {
 }
 
 func runEcho(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
-	bufSize := min(max(4*(r.cfg.Size+14), 4<<10), 256<<10)
+	bufSize := min(max(16*(r.cfg.Size+14), 4<<10), 1<<20)
 	conns := r.dialAll(ctx, r.cfg.Conns, bufSize)
 	rep.ConnectTime = time.Duration(r.now())
 	if r.cfg.Opened != nil {

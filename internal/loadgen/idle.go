@@ -33,6 +33,7 @@ func runIdle(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	}
 	r.measureStart.Store(r.now())
 	r.phase.Store(phaseMeasure)
+	r.measuring(true)
 	t := time.NewTimer(r.cfg.Duration)
 	select {
 	case <-t.C:
@@ -41,6 +42,7 @@ func runIdle(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	}
 	t.Stop()
 	r.measureEnd.Store(r.now())
+	r.measuring(false)
 	rep.Duration = time.Duration(r.measureEnd.Load() - r.measureStart.Load())
 	r.closeAll(conns, wait)
 	return conns, nil

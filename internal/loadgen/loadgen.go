@@ -107,6 +107,10 @@ type Config struct {
 	Opened func(open int)
 	// Release, when not nil, ends an idle hold early when closed.
 	Release <-chan struct{}
+	// Measuring, when set, is called as the measurement (or the idle
+	// hold) starts, with true, and as it ends, with false, from the
+	// goroutine that runs the load.
+	Measuring func(started bool)
 }
 
 // Progress is a snapshot of a run in progress.
@@ -203,6 +207,7 @@ type run struct {
 	abort       context.CancelCauseFunc
 
 	shards []*histogram
+	chk    *checker
 
 	errMu      sync.Mutex
 	errCount   int64
@@ -223,8 +228,8 @@ var phaseNames = [...]string{"connecting", "warmup", "measuring", "draining", "c
 // now returns the nanoseconds since the run started.
 func (r *run) now() int64 { return int64(time.Since(r.start)) }
 
-// measuring reports whether receipts count.
-func (r *run) measuring() bool { return r.phase.Load() == phaseMeasure }
+// inMeasurement reports whether receipts count.
+func (r *run) inMeasurement() bool { return r.phase.Load() == phaseMeasure }
 
 // shard returns the latency histogram for connection id.
 func (r *run) shard(id int) *histogram { return r.shards[id%len(r.shards)] }
@@ -361,6 +366,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.shards = append(r.shards, new(histogram))
 	}
 	r.budget.Store(cfg.Messages)
+	if cfg.Mode != ModeIdle {
+		r.chk = newChecker(cfg.Size)
+	}
 	if cfg.Progress != nil {
 		done := make(chan struct{})
 		defer close(done)
@@ -572,6 +580,7 @@ func (r *run) measure(ctx context.Context, allDone func() bool) {
 	}
 	r.measureStart.Store(r.now())
 	r.phase.Store(phaseMeasure)
+	r.measuring(true)
 	deadline := time.NewTimer(r.cfg.Duration)
 	defer deadline.Stop()
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -591,7 +600,15 @@ wait:
 	}
 	r.measureEnd.Store(r.now())
 	r.phase.Store(phaseDrain)
+	r.measuring(false)
 	r.stop()
+}
+
+// measuring calls cfg.Measuring, if set.
+func (r *run) measuring(started bool) {
+	if r.cfg.Measuring != nil {
+		r.cfg.Measuring(started)
+	}
 }
 
 // drain waits until allDone or DrainTimeout.
