@@ -8,7 +8,12 @@ FUZZPKGS ?= ./websocket ./engineio ./socketio
 # The bench module is optional: its targets run only once bench/go.mod exists.
 HAVE_BENCH := $(wildcard bench/go.mod)
 
-.PHONY: run test test-deps vet bench fuzz
+# BENCH_QUICK=1 makes make bench short: 100 ms per microbenchmark and a
+# quick whole-server run that writes nothing.
+BENCH_QUICK ?=
+BENCHTIME   ?= $(if $(filter-out 0,$(BENCH_QUICK)),100ms,1s)
+
+.PHONY: run test test-deps vet bench bench-build fuzz
 
 run:
 	$(GO) run ./cmd/duplex serve --addr $(ADDR)
@@ -29,11 +34,28 @@ ifneq ($(HAVE_BENCH),)
 	cd bench && $(GO) test -count=1 -timeout 5m -run . ./...
 endif
 
+# The microbenchmarks, then the whole-server benchmark (bench/run), which
+# writes its section of bench/RESULTS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./websocket/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./websocket/
 ifneq ($(HAVE_BENCH),)
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	$(MAKE) bench-build
+	BENCH_QUICK=$(BENCH_QUICK) ./bench/run
 endif
+
+# Builds the whole-server benchmark's testees into bench/bin/: one binary
+# per Go library, and bench/bin/node, which runs bench/node/server.js with
+# the npm packages of bench/node/package-lock.json (left out without npm).
+bench-build:
+	cd bench && $(GO) build -o bin/ ./testee/...
+	@if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then \
+		echo "cd bench/node && npm ci"; \
+		(cd bench/node && npm ci --no-audit --no-fund --loglevel=error) && \
+		cp bench/node/testee.sh bench/bin/node && chmod +x bench/bin/node; \
+	else \
+		echo "bench-build: no node or npm: the node testee is left out"; \
+	fi
 
 # Runs every Fuzz target of FUZZPKGS for FUZZTIME each.
 fuzz:

@@ -13,7 +13,8 @@
 // iteration each; every other benchmark runs -count rounds.
 //
 // It writes RESULTS.md and results.txt (the raw output, which benchstat
-// reads). With -in it reads the raw output of an earlier run instead of
+// reads), keeping the section of RESULTS.md that cmd/serverbench writes
+// (between <!-- serverbench --> and <!-- /serverbench -->). With -in it reads the raw output of an earlier run instead of
 // running the benchmarks.
 package main
 
@@ -32,6 +33,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/duplexrt/duplex/bench/internal/mdsection"
 )
 
 // reference is the library the others are compared with.
@@ -39,6 +42,10 @@ const reference = "duplex"
 
 // idleBench is the memory benchmark, which runs in rounds of its own.
 const idleBench = "IdleConn"
+
+// serverSection is the section of the report that cmd/serverbench
+// writes.
+const serverSection = "serverbench"
 
 func main() {
 	log.SetFlags(0)
@@ -90,7 +97,13 @@ func main() {
 	}
 	var buf bytes.Buffer
 	writeReport(&buf, dir, method, results)
-	if err := os.WriteFile(inDir(dir, *out), buf.Bytes(), 0o644); err != nil {
+	// The whole-server benchmark (cmd/serverbench) owns a section of
+	// the same file; keep it.
+	report := buf.String()
+	if old, err := os.ReadFile(inDir(dir, *out)); err == nil {
+		report = mdsection.Keep(report, string(old), serverSection)
+	}
+	if err := os.WriteFile(inDir(dir, *out), []byte(report), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %s", inDir(dir, *out))
