@@ -31,12 +31,19 @@ func runEcho(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	client := fs.String("client", "", "run as a conformance client testee against this ws:// server instead of serving")
 	agent := fs.String("agent", "duplex", "agent name reported to the conformance server (with --client)")
 	compress := fs.Bool("compress", false, "negotiate permessage-deflate (RFC 7692) when the peer offers or accepts it")
+	sio := fs.Bool("socketio", false, "serve the Engine.IO echo at /engine.io/ and the Socket.IO testee at /socket.io/ of the official protocol test suites (default --addr 127.0.0.1:3000)")
+	pingInterval := fs.Duration("ping-interval", 300*time.Millisecond, "with --socketio: how often the server pings each client")
+	pingTimeout := fs.Duration("ping-timeout", 200*time.Millisecond, "with --socketio: how long the server waits for a pong")
+	connectTimeout := fs.Duration("connect-timeout", time.Second, "with --socketio: how long a client may stay without joining a namespace")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: duplex echo [--addr HOST:PORT] [--max-message-size N] [--compress]")
 		fmt.Fprintln(stderr, "       duplex echo --client ws://HOST:PORT [--agent NAME] [--compress]")
+		fmt.Fprintln(stderr, "       duplex echo --socketio [--addr HOST:PORT] [--ping-interval D] [--ping-timeout D] [--connect-timeout D]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Serves a WebSocket echo on every path: each message comes back with its type.")
 		fmt.Fprintln(stderr, "With --client, runs every case of a conformance server (getCaseCount, runCase, updateReports).")
+		fmt.Fprintln(stderr, "With --socketio, serves what the Engine.IO and Socket.IO protocol test suites expect:")
+		fmt.Fprintln(stderr, "an Engine.IO echo at /engine.io/ and Socket.IO at /socket.io/ (namespaces / and /custom).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +61,13 @@ func runEcho(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		compression = &websocket.CompressionOptions{}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := checkEchoModeFlags(fs, *sio, stderr); err != nil {
+		return err
+	}
+	if *sio {
+		cfg := socketIOEchoConfig{pingInterval: *pingInterval, pingTimeout: *pingTimeout, connectTimeout: *connectTimeout}
+		return runSocketIOEcho(ctx, fs, *addr, cfg, stdout, stderr, log)
+	}
 	if *client != "" {
 		opts := &websocket.DialOptions{ReadLimit: limit, Proxy: websocket.NoProxy, Compression: compression}
 		return runTestee(ctx, *client, *agent, opts, stdout)
