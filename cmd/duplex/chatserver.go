@@ -31,10 +31,12 @@ const (
 )
 
 // chatServer is the application of duplex serve: the chat page and the
-// chat's WebSocket on "/", and /healthz. Every other path is 404.
+// chat's WebSocket on "/", the chat over Socket.IO at /socket.io/ (unless
+// turned off), and /healthz. Every other path is 404.
 type chatServer struct {
 	// Immutable after newChatServer.
 	hub    *chat.Hub
+	sio    *socketChat // nil without Socket.IO
 	log    *slog.Logger
 	accept *websocket.AcceptOptions
 	page   http.Handler
@@ -45,9 +47,11 @@ type chatServer struct {
 	handlers sync.WaitGroup // one per WebSocket request being handled; Add only under mu while !closing
 }
 
-// newChatServer returns the chat application. accept configures the
-// WebSocket handshake (origins, read limit).
-func newChatServer(accept websocket.AcceptOptions, log *slog.Logger) *chatServer {
+// newChatServer returns the chat application. cfg.accept configures the
+// WebSocket handshake (origins, read limit, compression), of the
+// Socket.IO clients too; cfg.noSocketIO leaves Socket.IO out.
+func newChatServer(cfg serveConfig, log *slog.Logger) *chatServer {
+	accept := cfg.accept
 	accept.PingInterval = chatPingInterval
 	s := &chatServer{
 		hub: chat.NewHub(&chat.Options{
@@ -63,6 +67,10 @@ func newChatServer(accept websocket.AcceptOptions, log *slog.Logger) *chatServer
 	}
 	s.mux.HandleFunc("/{$}", s.serveRoot)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
+	if !cfg.noSocketIO {
+		s.sio = newSocketChat(s.hub, s.accept, log)
+		s.mux.Handle("/socket.io/", s.sio)
+	}
 	return s
 }
 
@@ -154,16 +162,41 @@ func (s *chatServer) relay(conn *websocket.Conn, remote string) (int, error) {
 			return n, &websocket.CloseError{Code: websocket.StatusUnsupportedData, Reason: "only text messages", Local: true}
 		}
 		s.log.Debug("message", "remote", remote, "bytes", len(p))
-		s.hub.Broadcast(p)
+		s.broadcast(p)
 	}
 }
 
-// shutdown refuses new connections, closes every client with 1001 (going
-// away), and waits for the closing handshakes until ctx ends.
+// broadcast sends a line of the default channel to every client.
+func (s *chatServer) broadcast(line []byte) {
+	if s.sio != nil {
+		s.sio.broadcast(line)
+		return
+	}
+	s.hub.Broadcast(line)
+}
+
+// clients returns the number of clients in the chat, WebSocket and
+// Socket.IO.
+func (s *chatServer) clients() (websockets, socketios int) {
+	if s.sio != nil {
+		socketios = s.sio.clients()
+	}
+	return s.hub.Len(), socketios
+}
+
+// shutdown refuses new connections, closes every WebSocket client with
+// 1001 (going away) and disconnects every Socket.IO client with "server
+// shutting down", and waits for the closing handshakes until ctx ends.
 func (s *chatServer) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	sioErr := make(chan error, 1)
+	if s.sio != nil {
+		go func() { sioErr <- s.sio.shutdown(ctx) }()
+	} else {
+		sioErr <- nil
+	}
 	hubErr := s.hub.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -172,9 +205,12 @@ func (s *chatServer) shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return hubErr
+		return errors.Join(hubErr, <-sioErr)
 	case <-ctx.Done():
-		return errors.Join(hubErr, ctx.Err())
+		if err := errors.Join(hubErr, <-sioErr); err != nil {
+			return err
+		}
+		return ctx.Err()
 	}
 }
 

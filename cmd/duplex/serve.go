@@ -23,6 +23,7 @@ type serveConfig struct {
 	accept          websocket.AcceptOptions
 	tls             *tls.Config // nil for plain HTTP
 	shutdownTimeout time.Duration
+	noSocketIO      bool // leave the Socket.IO server out of /socket.io/
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for clients to close")
 	compress := fs.Bool("compress", false, "accept permessage-deflate (RFC 7692); the server compresses without context takeover, so idle clients hold no compressor")
+	noSocketIO := fs.Bool("no-socketio", false, "do not serve the chat over Socket.IO at /socket.io/")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: duplex serve [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [flags]")
 		fmt.Fprintln(stderr)
@@ -44,6 +46,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "goes to everyone), and /healthz. SIGINT or SIGTERM closes every client with")
 		fmt.Fprintln(stderr, "1001 (going away) and exits. A client that cannot keep up with the room is")
 		fmt.Fprintln(stderr, "disconnected with 1008 (\"too slow\").")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "The same room is served over Socket.IO at /socket.io/ (namespace \"/\"):")
+		fmt.Fprintln(stderr, "emit \"chat message\" with \"nick: text\" or {nick, text}, and receive every")
+		fmt.Fprintln(stderr, "line as \"chat message\"; \"join\" and \"leave\" a channel, then send to it with")
+		fmt.Fprintln(stderr, "{channel, nick, text}. --allowed-origins applies to it too.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -77,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := serveConfig{
 		accept:          websocket.AcceptOptions{ReadLimit: *maxSize},
 		shutdownTimeout: *shutdownTimeout,
+		noSocketIO:      *noSocketIO,
 	}
 	if *compress {
 		cfg.accept.Compression = &websocket.CompressionOptions{ServerNoContextTakeover: true}
@@ -110,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	url := scheme + "://" + displayAddr(ln.Addr()) + "/"
 	fmt.Fprintf(stdout, "chat server listening on %s\n", url)
-	log.Info("listening", "url", url, "max_message_size", *maxSize)
+	log.Info("listening", "url", url, "max_message_size", *maxSize, "socketio", !*noSocketIO)
 	return serveChat(ctx, ln, cfg, log)
 }
 
@@ -139,11 +147,12 @@ func displayAddr(addr net.Addr) string {
 }
 
 // serveChat serves the chat on ln until ctx ends, then shuts down
-// gracefully: it stops accepting, closes every client with 1001 (going
-// away) and waits at most cfg.shutdownTimeout for them. It returns nil
+// gracefully: it stops accepting, closes every WebSocket client with 1001
+// (going away), disconnects every Socket.IO client with "server shutting
+// down", and waits at most cfg.shutdownTimeout for them. It returns nil
 // after a shutdown, even one that ran out of time (that is logged).
 func serveChat(ctx context.Context, ln net.Listener, cfg serveConfig, log *slog.Logger) error {
-	app := newChatServer(cfg.accept, log)
+	app := newChatServer(cfg, log)
 	srv := &http.Server{
 		Handler:           logRequests(log, app),
 		TLSConfig:         cfg.tls,
@@ -164,14 +173,20 @@ func serveChat(ctx context.Context, ln net.Listener, cfg serveConfig, log *slog.
 	select {
 	case serveErr = <-errc:
 	case <-ctx.Done():
-		log.Info("shutting down", "clients", app.hub.Len(), "timeout", cfg.shutdownTimeout)
+		ws, sio := app.clients()
+		log.Info("shutting down", "clients", ws, "socketio_clients", sio, "timeout", cfg.shutdownTimeout)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
+	// The application shuts down while the HTTP server does: the HTTP
+	// server waits for the requests in progress, among them the Socket.IO
+	// long-polling requests that the application's shutdown answers.
+	appErr := make(chan error, 1)
+	go func() { appErr <- app.shutdown(sctx) }()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("HTTP requests still running at shutdown", "err", err)
 	}
-	if err := app.shutdown(sctx); err != nil {
+	if err := <-appErr; err != nil {
 		log.Warn("not every client closed in time", "err", err)
 	}
 	if serveErr == nil {
