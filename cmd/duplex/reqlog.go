@@ -13,10 +13,12 @@ import (
 )
 
 // logRequests logs one line per HTTP request: at info level, or debug for
-// health checks. WebSocket connections, which the handler takes over,
-// are left to the handler's own lines. Only the method, path, status,
-// size, remote address and duration are logged: never the query string,
-// headers or cookies, which may carry credentials.
+// health checks and for the Socket.IO long-polling requests that succeed
+// (a client makes one every few seconds; its connection gets lines of its
+// own). WebSocket connections, which the handler takes over, are left to
+// the handler's own lines. Only the method, path, status, size, remote
+// address and duration are logged: never the query string, headers or
+// cookies, which may carry credentials.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -26,7 +28,7 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 			return
 		}
 		level := slog.LevelInfo
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || (strings.HasPrefix(r.URL.Path, "/socket.io/") && rec.statusCode() < 400) {
 			level = slog.LevelDebug
 		}
 		log.Log(context.Background(), level, "request",
