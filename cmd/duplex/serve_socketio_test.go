@@ -419,6 +419,12 @@ func TestServeSocketIORoutes(t *testing.T) {
 	if resp, _ := httpGet(t, off.httpURL()+handshake, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("without Socket.IO, GET %s: %d, want 404", handshake, resp.StatusCode)
 	}
+	// Long-polling requests that succeed are logged at debug level only.
+	on.logs.waitFor(t, "level=DEBUG msg=request method=GET path=/socket.io/ status=200")
+	on.logs.waitFor(t, "level=INFO msg=request method=GET path=/socket.io/ status=400")
+	if strings.Contains(on.logs.String(), "sid=") || strings.Contains(on.logs.String(), "EIO=") {
+		t.Errorf("a query string was logged:\n%s", on.logs.String())
+	}
 	for _, s := range []*chatTest{on, off} {
 		if resp, body := httpGet(t, s.httpURL()+"/", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<!doctype html>") {
 			t.Errorf("GET /: %d %.40q, want the page", resp.StatusCode, body)
