@@ -14,6 +14,14 @@
 // cmd/report runs the benchmarks several times and writes RESULTS.md with
 // the medians and the ratios of Duplex against each peer.
 //
+// The whole-server benchmark is separate: testee servers, one per library
+// (testee/NAME, and node/ for Node.js ws), all with the contract of
+// internal/testee, driven by the project's own load generator
+// (internal/loadgen of the main module) from cmd/serverbench, which
+// writes its own section of RESULTS.md. Build the testees with make
+// bench-build and run it with ./run (or make bench; BENCH_QUICK=1 for a
+// short run).
+//
 // # Method
 //
 // BenchmarkEcho measures round trips over real loopback TCP: a server of

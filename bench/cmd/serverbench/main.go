@@ -300,6 +300,11 @@ func (b *bench) measure(fig figure, testee string, extra []string) (sample, erro
 			}
 			s.Opened, _ = strconv.Atoi(strings.TrimPrefix(line, "OPENED "))
 			s.RSSAfter, err = settledRSS(srv.pid, fig.settle)
+			if len(extra) > 0 {
+				// Profiling: the testee writes its heap profile as it
+				// stops, which must be while it holds the connections.
+				srv.stop()
+			}
 			stdin.Close()
 			if err != nil {
 				return s, err
@@ -321,6 +326,9 @@ func (b *bench) measure(fig figure, testee string, extra []string) (sample, erro
 	}
 	rep := res.Report
 	s.Errors, s.ErrorText = rep.Errors, rep.ErrorSamples
+	if fig.lower && len(extra) > 0 {
+		s.Errors, s.ErrorText = 0, nil // the testee stopped first, on purpose
+	}
 	s.Opened = rep.Opened
 	if fig.lower {
 		if s.Opened > 0 {

@@ -45,7 +45,7 @@ func Main(name string, echo, broadcast http.Handler) {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	port := fs.Int("port", 0, "port to listen on at 127.0.0.1")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM")
-	memProfile := fs.String("memprofile", "", "write a heap profile to this file at SIGTERM")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at SIGTERM, and the runtime's memory statistics to FILE.txt")
 	fs.Parse(os.Args[1:])
 	if *port <= 0 || *port > 65535 {
 		fmt.Fprintf(os.Stderr, "usage: %s --port PORT\n", name)
@@ -74,11 +74,7 @@ func Main(name string, echo, broadcast http.Handler) {
 			pprof.StopCPUProfile()
 		}
 		if *memProfile != "" {
-			if f, err := os.Create(*memProfile); err == nil {
-				runtime.GC()
-				pprof.Lookup("heap").WriteTo(f, 0)
-				f.Close()
-			}
+			writeMemProfile(*memProfile)
 		}
 		os.Exit(0)
 	}()
@@ -87,6 +83,25 @@ func Main(name string, echo, broadcast http.Handler) {
 	err = srv.Serve(ln)
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 	os.Exit(1)
+}
+
+// writeMemProfile writes a heap profile to path and the runtime's memory
+// statistics, with the number of goroutines, to path.txt.
+func writeMemProfile(path string) {
+	runtime.GC()
+	if f, err := os.Create(path); err == nil {
+		pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	f, err := os.Create(path + ".txt")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "goroutines %d\nHeapInuse %d\nHeapIdle %d\nHeapReleased %d\nStackInuse %d\nSys %d\nNextGC %d\nHeapObjects %d\n",
+		runtime.NumGoroutine(), ms.HeapInuse, ms.HeapIdle, ms.HeapReleased, ms.StackInuse, ms.Sys, ms.NextGC, ms.HeapObjects)
 }
 
 // Mux routes /echo and /broadcast.
