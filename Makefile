@@ -8,10 +8,12 @@ FUZZPKGS ?= ./websocket ./engineio ./socketio
 # The bench module is optional: its targets run only once bench/go.mod exists.
 HAVE_BENCH := $(wildcard bench/go.mod)
 
-# BENCH_QUICK=1 makes make bench short: 100 ms per microbenchmark and a
-# quick whole-server run that writes nothing.
+# BENCH_QUICK=1 makes make bench short: 100 ms per microbenchmark, the
+# memory benchmark (BenchmarkIdleConn, which idles for seconds) left out,
+# and a quick whole-server run that writes nothing.
 BENCH_QUICK ?=
 BENCHTIME   ?= $(if $(filter-out 0,$(BENCH_QUICK)),100ms,1s)
+BENCHSKIP   ?= $(if $(filter-out 0,$(BENCH_QUICK)),^BenchmarkIdleConn$$,)
 
 .PHONY: run test test-deps vet bench bench-build fuzz
 
@@ -37,9 +39,9 @@ endif
 # The microbenchmarks, then the whole-server benchmark (bench/run), which
 # writes its section of bench/RESULTS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./websocket/
+	$(GO) test -run '^$$' -bench . -skip '$(BENCHSKIP)' -benchmem -benchtime $(BENCHTIME) ./websocket/
 ifneq ($(HAVE_BENCH),)
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	cd bench && $(GO) test -run '^$$' -bench . -skip '$(BENCHSKIP)' -benchmem -benchtime $(BENCHTIME) ./...
 	$(MAKE) bench-build
 	BENCH_QUICK=$(BENCH_QUICK) ./bench/run
 endif
