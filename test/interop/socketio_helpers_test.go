@@ -326,7 +326,8 @@ type sioServerSocket struct {
 // namespace; "double" acknowledged with twice its number; "echo"
 // acknowledged with its arguments; "upload" decoded into sioUpload and
 // acknowledged with what the server found; "silent" never acknowledged;
-// "join" joins a room; "note" recorded.
+// "join" joins a room; "ask" makes the server emit the event it names,
+// with "6*7?", and acknowledge with the client's answer; "note" recorded.
 //
 // on "/admin": a middleware that lets in only the auth token "secret", and
 // "welcome" on connection.
@@ -361,9 +362,9 @@ type sioUpload struct {
 }
 
 // startSIOServer starts a server listening on addr ("127.0.0.1:0" for
-// any port); engine adjusts the Engine.IO options. It is stopped at the
-// end of the test if not before.
-func startSIOServer(t *testing.T, addr string, engine func(*engineio.Options)) *sioServer {
+// any port); engine adjusts the Engine.IO options, and mount adds other
+// routes. It is stopped at the end of the test if not before.
+func startSIOServer(t *testing.T, addr string, engine func(*engineio.Options), mount ...func(*http.ServeMux)) *sioServer {
 	t.Helper()
 	eopts := &engineio.Options{PingInterval: sioPingInterval, PingTimeout: sioPingTimeout}
 	if engine != nil {
@@ -398,6 +399,16 @@ func startSIOServer(t *testing.T, addr string, engine func(*engineio.Options)) *
 		sock.On("join", func(room string, ack socketio.AckFunc) {
 			ack(sock.Join(room) == nil)
 		})
+		sock.On("ask", func(event string, ack socketio.AckFunc) {
+			ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+			defer cancel()
+			res, err := sock.EmitWithAck(ctx, event, "6*7?")
+			if err != nil || len(res) == 0 {
+				ack(map[string]any{"error": fmt.Sprint(err)})
+				return
+			}
+			ack(res[0])
+		})
 	})
 	admin := s.io.Of("/admin")
 	admin.Use(func(sock *socketio.Socket, next func(error)) {
@@ -414,6 +425,9 @@ func startSIOServer(t *testing.T, addr string, engine func(*engineio.Options)) *
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket.io/", s.serveHTTP)
+	for _, m := range mount {
+		m(mux)
+	}
 	s.ts = httptest.NewUnstartedServer(mux)
 	ln, err := listenRetry(addr)
 	if err != nil {
