@@ -44,6 +44,10 @@ type plan struct {
 	runs    int
 	figures []figure
 	quick   bool
+	// retryBudget is how long into the run disturbed measurements are
+	// still made again, so that a busy machine cannot stretch the run
+	// without end.
+	retryBudget time.Duration
 }
 
 func makePlan(quick bool) plan {
@@ -81,7 +85,11 @@ func makePlan(quick bool) plan {
 		figs = append(figs, figure{key: "bcast10k", title: "Broadcast of 64-byte messages to 10,000 subscribers", path: "/broadcast", cfg: bcast(10000),
 			unit: "deliveries/s", target: target{text: "≥ 1.5× the best peer", ratio: 1.5}})
 	}
-	return plan{runs: runs, figures: figs, quick: quick}
+	budget := 12 * time.Minute
+	if quick {
+		budget = 80 * time.Second
+	}
+	return plan{runs: runs, figures: figs, quick: quick, retryBudget: budget}
 }
 
 // thousands formats n with thousands separators.

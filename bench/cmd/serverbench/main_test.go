@@ -29,6 +29,13 @@ func TestParseProc(t *testing.T) {
 	if rss, err := rssKiB(os.Getpid()); err != nil || rss <= 0 {
 		t.Errorf("own RSS %d, %v", rss, err)
 	}
+	busy, err := parseBusy([]byte("cpu  100 2 30 5000 7 0 4 1 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"))
+	if err != nil || busy != 137 {
+		t.Errorf("busy %d, %v", busy, err)
+	}
+	if b, err := busyTicks(); err != nil || b <= 0 {
+		t.Errorf("machine busy %d, %v", b, err)
+	}
 }
 
 // fakeBench holds made-up samples, to check the report.
@@ -56,6 +63,7 @@ func fakeBench() *bench {
 	add("bcast10k", "gorilla", 1000, 1000)
 	b.res.add("bcast10k", "gorilla", sample{Failed: "testee crashed"})
 	b.res.add("bcast10k", "node", sample{Value: 9000, Errors: 3, ErrorText: []string{"lost: 3 messages"}})
+	b.res.add("bcast1k", "gorilla", sample{Value: 1000, Disturbed: true})
 	return b
 }
 
@@ -94,6 +102,7 @@ func TestMarkdown(t *testing.T) {
 		"⚠ node: 3 errors",
 		"⚠ gorilla: 0 errors, 1 failed runs: testee crashed",
 		"median of the 3 runs",
+		"† gorilla: 1 run disturbed by other processes",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)

@@ -189,3 +189,55 @@ func parseTicks(stat []byte) (int64, error) {
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on
 // every Linux architecture Go supports.
 const clockTicks = 100
+
+// busyTicks returns the ticks that all CPUs together spent on anything
+// but idling and waiting for I/O, from /proc/stat.
+func busyTicks() (int64, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseBusy(data)
+}
+
+func parseBusy(stat []byte) (int64, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("bad /proc/stat")
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, errors.New("bad /proc/stat")
+		}
+		busy += n
+	}
+	return busy, nil
+}
+
+// waitQuiet waits until the machine's CPUs are busy for less than a
+// tenth of a core over a second, at most limit, and reports whether
+// they were.
+func waitQuiet(limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		b0, err := busyTicks()
+		if err != nil {
+			return true
+		}
+		time.Sleep(time.Second)
+		b1, _ := busyTicks()
+		if float64(b1-b0)/clockTicks < 0.1 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}

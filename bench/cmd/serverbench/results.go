@@ -25,6 +25,8 @@ type stats struct {
 	connMean     float64
 	serverCPU    float64
 	loadCPU      float64
+	otherCPU     float64
+	disturbed    int
 	rssBefore    float64
 	rssAfter     float64
 	opened       float64
@@ -46,7 +48,7 @@ func median(v []float64) float64 {
 
 func summarizeRuns(samples []sample) stats {
 	var st stats
-	var values, p50, p99, cmin, cmax, cmean, scpu, lcpu, before, after, opened []float64
+	var values, p50, p99, cmin, cmax, cmean, scpu, lcpu, ocpu, before, after, opened []float64
 	for _, s := range samples {
 		st.runs++
 		if s.Failed != "" {
@@ -55,6 +57,10 @@ func summarizeRuns(samples []sample) stats {
 			continue
 		}
 		st.errors += s.Errors
+		if s.Disturbed {
+			st.disturbed++
+		}
+		ocpu = append(ocpu, s.OtherCPU)
 		if len(st.errorText) < 3 {
 			st.errorText = append(st.errorText, s.ErrorText...)
 		}
@@ -76,7 +82,7 @@ func summarizeRuns(samples []sample) stats {
 	}
 	st.p50, st.p99 = time.Duration(median(p50)), time.Duration(median(p99))
 	st.connMin, st.connMax, st.connMean = median(cmin), median(cmax), median(cmean)
-	st.serverCPU, st.loadCPU = median(scpu), median(lcpu)
+	st.serverCPU, st.loadCPU, st.otherCPU = median(scpu), median(lcpu), median(ocpu)
 	st.rssBefore, st.rssAfter, st.opened = median(before), median(after), median(opened)
 	return st
 }
@@ -253,8 +259,9 @@ func (b *bench) markdown() string {
 	fmt.Fprintf(&w, "| Node.js | %s |\n", command(b.dir, "node", "--version"))
 	fmt.Fprintf(&w, "| Libraries | %s |\n", b.versions())
 	fmt.Fprintf(&w, "| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&w, "| Run | %s of every figure in %v; load average (1, 5, 15 min) %s before, %s after |\n\n",
-		plural(p.runs, "run"), b.elapsed.Round(time.Second), b.loadBefore, b.loadAfter)
+	fmt.Fprintf(&w, "| Run | %s of every figure in %v; load average (1, 5, 15 min) %s before, %s after; "+
+		"%s made again because other processes used the CPUs meanwhile |\n\n",
+		plural(p.runs, "run"), b.elapsed.Round(time.Second), b.loadBefore, b.loadAfter, plural(b.retries, "measurement"))
 
 	b.writeMethod(&w)
 	b.writeTargets(&w)
@@ -294,8 +301,11 @@ func (b *bench) writeMethod(w *strings.Builder) {
 		"Messages are binary, so that UTF-8 validation (which not every library does) stays out of the comparison. "+
 		"Echo and broadcast runs warm up for %v and then measure for %v. *Server CPU* and *load CPU* are the shares of "+
 		"its core that the testee and the load generator used during the measurement: a server at 100 %% is the "+
-		"bottleneck, a load generator near 100 %% would mean the figure understates the server.\n\n",
-		cfg0.Warmup, cfg0.Duration)
+		"bottleneck, a load generator near 100 %% would mean the figure understates the server. *Others* is the CPU "+
+		"that all other processes of the machine used meanwhile, as a share of one core: this is a shared machine, so a measurement "+
+		"during which others used more than %.0f %% of a core is made again once the machine is quiet, up to %d times "+
+		"in all, and only in the first %v of the run (a figure still disturbed after that is marked).\n\n",
+		cfg0.Warmup, cfg0.Duration, 100*maxOther, attempts, p.retryBudget)
 	fmt.Fprintf(w, "- **Echo**: every connection keeps its window of messages in flight and sends a new one for each echo; "+
 		"the figure is echoes per second; p99 is the round trip under that load; *per connection* gives the fewest and "+
 		"most echoes any single connection got, which shows whether a server serves its connections fairly.\n")
@@ -375,8 +385,8 @@ func (b *bench) writeFigure(w *strings.Builder, fig figure) {
 		fmt.Fprintf(w, "| testee | %s | spread | RSS before | RSS after | connections | vs Duplex |\n", fig.unit)
 		fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	} else {
-		fmt.Fprintf(w, "| testee | %s | spread | p50 | p99 | per connection: fewest – most | server CPU | load CPU | vs Duplex |\n", fig.unit)
-		fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		fmt.Fprintf(w, "| testee | %s | spread | p50 | p99 | per connection: fewest – most | server CPU | load CPU | others | vs Duplex |\n", fig.unit)
+		fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	}
 	d := summarizeRuns(b.res[fig.key][reference])
 	var problems []string
@@ -387,7 +397,7 @@ func (b *bench) writeFigure(w *strings.Builder, fig figure) {
 			name = "**duplex**"
 		}
 		if st.runs == st.failed {
-			cols := 10
+			cols := 11
 			if fig.lower {
 				cols = 7
 			}
@@ -407,13 +417,18 @@ func (b *bench) writeFigure(w *strings.Builder, fig figure) {
 			val += " ⚠"
 			problems = append(problems, fmt.Sprintf("%s: %d errors, %d failed runs: %s", t, st.errors, st.failed, strings.Join(st.errorText, "; ")))
 		}
+		if st.disturbed > 0 {
+			val += " †"
+			problems = append(problems, fmt.Sprintf("† %s: %s disturbed by other processes even after %d attempts",
+				t, plural(st.disturbed, "run"), attempts))
+		}
 		if fig.lower {
 			fmt.Fprintf(w, "| %s | %s | %.0f%% | %.1f MiB | %.1f MiB | %.0f | %s |\n",
 				name, val, 100*st.spread, st.rssBefore/1024, st.rssAfter/1024, st.opened, vs)
 		} else {
-			fmt.Fprintf(w, "| %s | %s | %.0f%% | %v | %v | %.0f – %.0f | %.0f%% | %.0f%% | %s |\n",
+			fmt.Fprintf(w, "| %s | %s | %.0f%% | %v | %v | %.0f – %.0f | %.0f%% | %.0f%% | %.0f%% | %s |\n",
 				name, val, 100*st.spread, roundDur(st.p50), roundDur(st.p99), st.connMin, st.connMax,
-				100*st.serverCPU, 100*st.loadCPU, vs)
+				100*st.serverCPU, 100*st.loadCPU, 100*st.otherCPU, vs)
 		}
 	}
 	fmt.Fprintf(w, "\n*vs Duplex*: ")
@@ -423,7 +438,10 @@ func (b *bench) writeFigure(w *strings.Builder, fig figure) {
 		fmt.Fprintf(w, "Duplex's %s divided by the peer's.\n\n", fig.unit)
 	}
 	for _, p := range problems {
-		fmt.Fprintf(w, "- ⚠ %s\n", p)
+		if !strings.HasPrefix(p, "†") {
+			p = "⚠ " + p
+		}
+		fmt.Fprintf(w, "- %s\n", p)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintln(w)

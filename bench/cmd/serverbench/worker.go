@@ -36,6 +36,9 @@ type workerResult struct {
 	// and the load generator used during the measurement.
 	ServerCPU float64 `json:"server_cpu"`
 	LoadCPU   float64 `json:"load_cpu"`
+	// OtherCPU is the CPU time, in cores, that everything else on the
+	// machine used meanwhile.
+	OtherCPU float64 `json:"other_cpu"`
 }
 
 func newWorkerConfig(fig figure, url string, serverPID int) workerConfig {
@@ -74,6 +77,7 @@ func runWorker(arg string, stdin io.Reader, stdout io.Writer) error {
 	}()
 	var (
 		serverStart, serverEnd int64
+		busyStart, busyEnd     int64
 		selfStart, selfEnd     time.Duration
 		at, end                time.Time
 	)
@@ -88,10 +92,11 @@ func runWorker(arg string, stdin io.Reader, stdout io.Writer) error {
 		},
 		Measuring: func(started bool) {
 			ticks, _ := cpuTicks(wc.ServerPID)
+			busy, _ := busyTicks()
 			if started {
-				serverStart, selfStart, at = ticks, selfCPU(), time.Now()
+				serverStart, busyStart, selfStart, at = ticks, busy, selfCPU(), time.Now()
 			} else {
-				serverEnd, selfEnd, end = ticks, selfCPU(), time.Now()
+				serverEnd, busyEnd, selfEnd, end = ticks, busy, selfCPU(), time.Now()
 			}
 		},
 	}
@@ -106,6 +111,8 @@ func runWorker(arg string, stdin io.Reader, stdout io.Writer) error {
 	if d := end.Sub(at).Seconds(); d > 0 {
 		res.ServerCPU = float64(serverEnd-serverStart) / clockTicks / d
 		res.LoadCPU = (selfEnd - selfStart).Seconds() / d
+		all := float64(busyEnd-busyStart) / clockTicks / d
+		res.OtherCPU = max(0, all-res.ServerCPU-res.LoadCPU)
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
