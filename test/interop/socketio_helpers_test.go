@@ -70,6 +70,21 @@ type sioEvent struct {
 	at time.Time // when the line was read
 }
 
+// brief names the event with its most telling field.
+func (ev sioEvent) brief() string {
+	switch {
+	case ev.Name != "":
+		return ev.Event + " " + ev.Name
+	case ev.Reason != "":
+		return ev.Event + " " + ev.Reason
+	case ev.Message != "":
+		return ev.Event + " " + ev.Message
+	case ev.Transport != "":
+		return ev.Event + " " + ev.Transport
+	}
+	return ev.Event
+}
+
 func (ev sioEvent) String() string {
 	b, _ := json.Marshal(ev)
 	return string(b)
@@ -147,8 +162,21 @@ func (c *sioClient) stop(t *testing.T) {
 		c.cmd.Process.Kill()
 		<-c.exited
 	}
-	if t.Failed() && c.stderr.Len() > 0 {
-		t.Logf("socketio_client.js stderr:\n%s", c.stderr.String())
+	if t.Failed() {
+		if c.stderr.Len() > 0 {
+			t.Logf("socketio_client.js stderr:\n%s", c.stderr.String())
+		}
+		c.mu.Lock()
+		for id, evs := range c.pending {
+			var names []string
+			for _, ev := range evs {
+				names = append(names, ev.brief())
+			}
+			if len(names) > 0 {
+				t.Logf("socket %q: events not taken: %s", id, strings.Join(names, ", "))
+			}
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -341,6 +369,8 @@ type sioServer struct {
 	added   chan struct{}               // closed and replaced when sockets grows; guarded by mu
 	stopped bool                        // guarded by mu
 	polls   map[string]*pollState       // long-polling GETs by Engine.IO session id; guarded by mu
+
+	log syncBuffer // what the server logs, shown when the test fails
 }
 
 // pollState follows the long-polling GETs of one session, as they pass
@@ -373,7 +403,7 @@ func startSIOServer(t *testing.T, addr string, engine func(*engineio.Options), m
 	s := &sioServer{sockets: map[string]*sioServerSocket{}, added: make(chan struct{}), polls: map[string]*pollState{}}
 	s.io = socketio.NewServer(&socketio.Options{
 		Engine: eopts,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(&s.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	s.io.OnConnection(func(sock *socketio.Socket) {
 		s.register(sock)
@@ -459,6 +489,19 @@ func listenRetry(addr string) (net.Listener, error) {
 func (s *sioServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sid := q.Get("sid")
+	// Note each request in the log shown when a test fails.
+	start := time.Now()
+	var body []byte
+	if r.Method == http.MethodPost {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	defer func() {
+		fmt.Fprintf(&s.log, "%s request %s %s sid=%s transport=%s body=%.60q status=%d took=%v canceled=%v\n",
+			start.Format("15:04:05.000000"), r.Method, r.URL.Path, sid, q.Get("transport"), body, rec.status, time.Since(start).Round(time.Microsecond), r.Context().Err() != nil)
+	}()
 	if r.Method != http.MethodGet || q.Get("transport") != "polling" || sid == "" {
 		s.io.ServeHTTP(w, r)
 		return
@@ -485,6 +528,29 @@ func (s *sioServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.io.ServeHTTP(w, r)
 }
+
+// statusRecorder notes the status of a response; it lets WebSocket
+// handshakes take the connection over.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (s *sioServer) pollLocked(sid string) *pollState {
 	ps := s.polls[sid]
@@ -564,7 +630,11 @@ func (s *sioServer) register(sock *socketio.Socket) {
 		default:
 		}
 	})
-	sock.OnDisconnect(func(reason string) { ss.disconnected <- reason })
+	sock.OnDisconnect(func(reason string) {
+		fmt.Fprintf(&s.log, "%s socket %s (session %s) disconnected: %s\n",
+			time.Now().Format("15:04:05.000000"), sock.ID(), sock.Conn().ID(), reason)
+		ss.disconnected <- reason
+	})
 	s.mu.Lock()
 	s.sockets[sock.ID()] = ss
 	close(s.added)
@@ -613,6 +683,18 @@ func (ss *sioServerSocket) waitDisconnect(t *testing.T) string {
 	}
 }
 
+// disconnectReason returns the reason the server's socket got, or "" if
+// it is still connected; for messages.
+func (ss *sioServerSocket) disconnectReason() string {
+	select {
+	case r := <-ss.disconnected:
+		ss.disconnected <- r
+		return r
+	default:
+		return ""
+	}
+}
+
 // nextNote returns the arguments of the socket's next "note" event.
 func (ss *sioServerSocket) nextNote(t *testing.T) []socketio.Raw {
 	t.Helper()
@@ -635,6 +717,11 @@ func (s *sioServer) stop(t *testing.T) {
 	if stopped {
 		return
 	}
+	defer func() {
+		if t.Failed() && s.log.Len() > 0 {
+			t.Logf("server log:\n%s", s.log.String())
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	if err := s.io.Shutdown(ctx); err != nil {

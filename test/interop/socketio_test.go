@@ -12,9 +12,13 @@ package interop_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,7 +253,7 @@ func testSIOAcks(t *testing.T, mode sioMode, srv *sioServer, c *sioClient) {
 	c.ack(t, q.Ack, 42, "forty-two")
 	r := waitAck(t, ch)
 	if r.err != nil {
-		t.Fatalf("EmitWithAck: %v", r.err)
+		t.Fatalf("EmitWithAck: %v (disconnect reason %q)", r.err, ss.disconnectReason())
 	}
 	var n int
 	var s string
@@ -334,7 +338,7 @@ func testSIOBinary(t *testing.T, mode sioMode, srv *sioServer, c *sioClient) {
 	c.ack(t, q.Ack, bin(payload), map[string]any{"x": bin([]byte{9})})
 	r := waitAck(t, ch)
 	if r.err != nil || len(r.args) != 2 {
-		t.Fatalf("EmitWithAck: %v, %v", r.args, r.err)
+		t.Fatalf("EmitWithAck: %v, %v (disconnect reason %q)", r.args, r.err, ss.disconnectReason())
 	}
 	var got []byte
 	var obj struct {
@@ -603,22 +607,33 @@ func testSIORestart(t *testing.T, mode sioMode, c *sioClient) {
 	second.waitNoSessions(t)
 }
 
-// TestSocketIOClientBetweenPolls closes a polling client's connection
-// while its GET is between two requests, not waiting in the engine, and
-// checks that the client sees what the reference server makes it see.
-// The reference server sends the packets queued for the client in one
-// response and the close packet in the next (engine.io Socket.close
-// waits for "drain"); the client handles a DISCONNECT packet one tick
-// after the rest of its response, so a close packet in the same response
-// overtakes it.
-//
-// Known to fail: package engineio answers the next GET with the queued
-// packets and the close packet together (engineio/polling.go, servePoll,
-// case stateClosing), and Server.Shutdown drops the close packet of a
-// session without a GET in the engine (engineio/session.go, finishLocked,
-// when s.poll is nil), so that the next GET gets 400. It runs with
+// TestSocketIOClientPollingKnownIssues shows where package engineio's
+// long-polling differs from the reference server in ways the official
+// client notices. It is known to fail, and runs with
 // DUPLEX_KNOWN_ISSUES=1.
-func TestSocketIOClientBetweenPolls(t *testing.T) {
+//
+// Between polls: the server closes a client's connection while the
+// client's GET is between two requests, not waiting in the engine. The
+// reference server sends the packets queued for the client in one
+// response and the close packet in the next (engine.io Socket.close waits
+// for "drain"); the client handles a DISCONNECT packet one tick after the
+// rest of its response, so a close packet in the same response overtakes
+// it. Package engineio answers the next GET with the queued packets and
+// the close packet together (engineio/polling.go, servePoll, case
+// stateClosing), and Server.Shutdown drops the close packet of a session
+// without a GET in the engine (engineio/session.go, finishLocked, when
+// s.poll is nil), so that the next GET gets 400.
+//
+// Back-to-back POSTs: serveData clears Session.posting in a deferred
+// function, after it has flushed "ok" (engineio/polling.go, serveData), so
+// a client that sends its next POST as soon as it has read "ok", over
+// another connection, is taken for one sending two POSTs at once: 400,
+// and the session ends with "transport error". Node's socket.io-client
+// does this when its HTTP agent gives the next POST another socket;
+// TestSocketIOClient then fails now and then on polling with "transport
+// error" or "socket disconnected". The subtest makes it frequent with
+// plain requests.
+func TestSocketIOClientPollingKnownIssues(t *testing.T) {
 	if os.Getenv("DUPLEX_KNOWN_ISSUES") == "" {
 		t.Skip("known to fail (see the comment); DUPLEX_KNOWN_ISSUES=1 runs it")
 	}
@@ -652,4 +667,62 @@ func TestSocketIOClientBetweenPolls(t *testing.T) {
 			t.Errorf("the client saw %q (%s), want \"transport close\"", d.Reason, d.Description)
 		}
 	})
+
+	t.Run("back-to-back POSTs over two connections", func(t *testing.T) {
+		srv := startSIOServer(t, "127.0.0.1:0", slowHeartbeat)
+		conns := []*http.Client{
+			{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: eventTimeout},
+			{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: eventTimeout},
+		}
+		const sessions, posts = 100, 20
+		refused := 0
+		for range sessions {
+			p, _ := openPolling(t, conns[0], srv.url)
+			for i := range posts {
+				// Each POST starts once the one before has been answered.
+				status, body := p.post(t, conns[i%2], "3")
+				if status != http.StatusOK {
+					refused++
+					t.Logf("POST %d of a session: %d %s", i, status, body)
+					break
+				}
+			}
+		}
+		if refused > 0 {
+			t.Errorf("%d of %d sessions refused a POST sent after the previous one was answered", refused, sessions)
+		}
+	})
+}
+
+// rawPoller is a hand-written long-polling client of a session.
+type rawPoller struct{ url string }
+
+// openPolling makes a polling handshake at base/socket.io/.
+func openPolling(t *testing.T, hc *http.Client, base string) (*rawPoller, string) {
+	t.Helper()
+	resp, err := hc.Get(base + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var hs struct {
+		SID string `json:"sid"`
+	}
+	if len(b) == 0 || b[0] != '0' || json.Unmarshal(b[1:], &hs) != nil || hs.SID == "" {
+		t.Fatalf("handshake answered %d %q", resp.StatusCode, b)
+	}
+	return &rawPoller{base + "/socket.io/?EIO=4&transport=polling&sid=" + hs.SID}, hs.SID
+}
+
+// post sends a payload and reads the whole answer.
+func (p *rawPoller) post(t *testing.T, hc *http.Client, payload string) (int, string) {
+	t.Helper()
+	resp, err := hc.Post(p.url, "text/plain;charset=UTF-8", strings.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
