@@ -85,7 +85,7 @@ func makePlan(quick bool) plan {
 		figs = append(figs, figure{key: "bcast10k", title: "Broadcast of 64-byte messages to 10,000 subscribers", path: "/broadcast", cfg: bcast(10000),
 			unit: "deliveries/s", target: target{text: "≥ 1.5× the best peer", ratio: 1.5}})
 	}
-	budget := 12 * time.Minute
+	budget := 9 * time.Minute
 	if quick {
 		budget = 80 * time.Second
 	}

@@ -105,6 +105,7 @@ func main() {
 	out := flag.String("out", "", "Markdown file whose serverbench section to write (default RESULTS.md; none with -quick)")
 	rawOut := flag.String("raw", "", "file for the raw samples as JSON (default serverbench.json; none with -quick)")
 	profile := flag.String("profile", "", "after the runs, profile the duplex testee under each figure into this directory")
+	in := flag.String("in", "", "write the section from the raw samples of an earlier run (its -raw file) instead of measuring")
 	flag.Parse()
 	if *worker != "" {
 		workerMain(*worker)
@@ -150,6 +151,13 @@ func main() {
 		}
 	}
 	b := &bench{dir: dir, self: self, bin: inDir(dir, *binDir), plan: p, res: results{}, start: time.Now()}
+	if *in != "" {
+		if err := b.load(inDir(dir, *in), *only); err != nil {
+			log.Fatal(err)
+		}
+		b.write(*out, "")
+		return
+	}
 	var missing []string
 	for _, t := range strings.Split(*only, ",") {
 		t = strings.TrimSpace(t)
@@ -173,16 +181,71 @@ func main() {
 		log.Printf("no taskset: server and load generator are not pinned")
 	}
 	b.loadBefore = loadAverage()
+	b.libs = b.versions()
 	b.runAll()
 	b.loadAfter = loadAverage()
 	b.elapsed = time.Since(b.start)
+	b.date = time.Now()
 	if *profile != "" {
 		b.profile(inDir(dir, *profile))
 	}
+	b.write(*out, *rawOut)
+	log.Printf("done in %v", b.elapsed.Round(time.Second))
+}
+
+// rawFile is what -raw writes and -in reads.
+type rawFile struct {
+	Date    time.Time     `json:"date"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Runs    int           `json:"runs"`
+	Quick   bool          `json:"quick"`
+	Retries int           `json:"retries"`
+	// RetryBudget is how long into the run measurements were made again.
+	RetryBudget time.Duration `json:"retry_budget_ns"`
+	LoadBefore  string        `json:"load_before"`
+	LoadAfter   string        `json:"load_after"`
+	Versions    string        `json:"versions"`
+	Testees     []string      `json:"testees"`
+	Missing     []string      `json:"missing,omitempty"`
+	Results     results       `json:"results"`
+}
+
+// load reads the raw samples of an earlier run.
+func (b *bench) load(path, only string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var raw rawFile
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	b.plan = makePlan(raw.Quick)
+	b.plan.runs = raw.Runs
+	if raw.RetryBudget > 0 {
+		b.plan.retryBudget = raw.RetryBudget
+	}
+	var figs []figure
+	for _, f := range b.plan.figures {
+		if raw.Results[f.key] != nil {
+			figs = append(figs, f)
+		}
+	}
+	b.plan.figures = figs
+	b.res, b.testees, b.missing = raw.Results, raw.Testees, raw.Missing
+	b.elapsed, b.retries, b.loadBefore, b.loadAfter, b.date = raw.Elapsed, raw.Retries, raw.LoadBefore, raw.LoadAfter, raw.Date
+	b.libs = raw.Versions
+	return nil
+}
+
+// write writes the section into the Markdown file out and the raw
+// samples into rawOut, each unless empty, and the section to stdout.
+func (b *bench) write(out, rawOut string) {
+	dir := b.dir
 	section := b.markdown()
 	fmt.Println(section)
-	if *out != "" {
-		path := inDir(dir, *out)
+	if out != "" {
+		path := inDir(dir, out)
 		old, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			log.Fatal(err)
@@ -193,13 +256,14 @@ func main() {
 		}
 		log.Printf("wrote the serverbench section of %s", path)
 	}
-	if *rawOut != "" {
-		data, _ := json.MarshalIndent(b.res, "", "  ")
-		if err := os.WriteFile(inDir(dir, *rawOut), append(data, '\n'), 0o644); err != nil {
+	if rawOut != "" {
+		raw := rawFile{Date: b.date, Elapsed: b.elapsed, Runs: b.plan.runs, Quick: b.plan.quick, Retries: b.retries, RetryBudget: b.plan.retryBudget, Versions: b.libs,
+			LoadBefore: b.loadBefore, LoadAfter: b.loadAfter, Testees: b.testees, Missing: b.missing, Results: b.res}
+		data, _ := json.MarshalIndent(raw, "", "  ")
+		if err := os.WriteFile(inDir(dir, rawOut), append(data, '\n'), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
-	log.Printf("done in %v", b.elapsed.Round(time.Second))
 }
 
 func flagGiven(name string) bool {
@@ -224,7 +288,9 @@ type bench struct {
 
 	loadBefore, loadAfter string
 	profiles              []string
-	retries               int // measurements made again
+	retries               int       // measurements made again
+	date                  time.Time // when the measurements ended
+	libs                  string    // the libraries' versions, Duplex's commit, when measured
 }
 
 func (b *bench) binary(testee string) string { return filepath.Join(b.bin, testee) }

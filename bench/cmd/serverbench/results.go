@@ -257,8 +257,8 @@ func (b *bench) markdown() string {
 	}
 	fmt.Fprintf(&w, "| Go | %s |\n", command(b.dir, "go", "version"))
 	fmt.Fprintf(&w, "| Node.js | %s |\n", command(b.dir, "node", "--version"))
-	fmt.Fprintf(&w, "| Libraries | %s |\n", b.versions())
-	fmt.Fprintf(&w, "| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&w, "| Libraries | %s |\n", b.libs)
+	fmt.Fprintf(&w, "| Date | %s |\n", b.date.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&w, "| Run | %s of every figure in %v; load average (1, 5, 15 min) %s before, %s after; "+
 		"%s made again because other processes used the CPUs meanwhile |\n\n",
 		plural(p.runs, "run"), b.elapsed.Round(time.Second), b.loadBefore, b.loadAfter, plural(b.retries, "measurement"))
