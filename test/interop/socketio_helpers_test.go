@@ -909,11 +909,18 @@ func duplexGoroutines(mark goroutineMark) []string {
 
 // checkNoGoroutinesLeft fails the test if goroutines of engineio,
 // socketio or websocket started after mark are still running after a
-// grace period, with their stacks.
+// grace period of 5 s, with their stacks.
 func checkNoGoroutinesLeft(t *testing.T, what string, mark goroutineMark) {
 	t.Helper()
+	checkNoGoroutinesLeftWithin(t, what, mark, 5*time.Second)
+}
+
+// checkNoGoroutinesLeftWithin is checkNoGoroutinesLeft with a grace
+// period of its own.
+func checkNoGoroutinesLeftWithin(t *testing.T, what string, mark goroutineMark, grace time.Duration) {
+	t.Helper()
 	var left []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(grace); ; time.Sleep(20 * time.Millisecond) {
 		if left = duplexGoroutines(mark); len(left) == 0 || time.Now().After(deadline) {
 			break
 		}

@@ -542,6 +542,7 @@ func testSIODisconnects(t *testing.T, mode sioMode, c *sioClient) {
 }
 
 func testSIOPingTimeout(t *testing.T, mode sioMode, c *sioClient) {
+	mark := markGoroutines()
 	srv := startSIOServer(t, "127.0.0.1:0", nil)
 	proxy := startProxy(t, srv.ts.Listener.Addr().String())
 	_, ss := connectTo(t, c, srv, "p", proxy.url()+"/", mode.opts(map[string]any{"reconnection": false}))
@@ -562,7 +563,12 @@ func testSIOPingTimeout(t *testing.T, mode sioMode, c *sioClient) {
 	if limit := sioPingInterval + sioPingTimeout + 2*time.Second; d.at.Sub(start) > limit {
 		t.Errorf("the client took %v to notice, more than %v", d.at.Sub(start), limit)
 	}
+	// The server, still running, lets go of the timed-out session though
+	// the network still delivers nothing: on WebSocket, once its closing
+	// handshake has waited for the client as long as package websocket
+	// allows (5 s).
 	srv.waitNoSessions(t)
+	checkNoGoroutinesLeftWithin(t, "session timed out, server running", mark, 8*time.Second)
 }
 
 func testSIORestart(t *testing.T, mode sioMode, c *sioClient) {
