@@ -499,7 +499,7 @@ func slowHeartbeat(o *engineio.Options) {
 // settle waits, on polling, until the client's GET waits in the engine,
 // so that what the server sends next leaves at once in a response of its
 // own. The GET may be elsewhere for a moment after each response; see
-// TestSocketIOClientBetweenPolls for what then differs.
+// TestSocketIOClientPollingKnownIssues for what then differs.
 func settle(t *testing.T, mode sioMode, srv *sioServer, ss *sioServerSocket) {
 	t.Helper()
 	if mode.final == "polling" {
