@@ -178,11 +178,19 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	s.posting = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.posting = false
-		s.mu.Unlock()
-	}()
+	// The POST ends once its packets are delivered, before "ok" goes
+	// out: a client may send its next POST, on another connection, as
+	// soon as it reads the answer.
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			s.mu.Lock()
+			s.posting = false
+			s.mu.Unlock()
+		}
+	}
+	defer release()
 
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(cfg.stall))
@@ -214,6 +222,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, codeBadRequest, 0, "")
 		return
 	}
+	release()
 	// "text/html" rather than "text/plain", as the reference server
 	// answers, to avoid a download dialog in some browsers.
 	h := w.Header()
