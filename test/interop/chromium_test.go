@@ -10,7 +10,6 @@ package interop_test
 // and RFC 6455.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -198,14 +197,8 @@ func (s *chromiumServer) serveCase(w http.ResponseWriter, r *http.Request, name 
 	return v
 }
 
-// The driver's report and the page's findings (testdata/chromium.html).
+// The page's findings (testdata/chromium.html).
 type (
-	chromiumReport struct {
-		Event   string          `json:"event"` // result or error
-		Message string          `json:"message"`
-		Console []string        `json:"console"`
-		Result  *chromiumResult `json:"result"`
-	}
 	chromiumResult struct {
 		UserAgent      string         `json:"userAgent"`
 		BrowserVersion string         `json:"browserVersion"`
@@ -252,15 +245,24 @@ const (
 	chromiumClosed     = 3
 )
 
-// chromiumRun starts the driver on url and returns its report. The driver
-// and its browser are stopped when the test ends, if not before.
-func chromiumRun(t *testing.T, node, url, screenshot string) *chromiumReport {
+// chromiumPageReport is what peers/chromium_driver.js prints, with the
+// page's findings of type R.
+type chromiumPageReport[R any] struct {
+	Event   string   `json:"event"` // result or error
+	Message string   `json:"message"`
+	Console []string `json:"console"`
+	Result  *R       `json:"result"`
+}
+
+// chromiumRunPage runs the driver on the page at url, saving a
+// screenshot when screenshot is not empty, and returns its report. The
+// driver and its browser are stopped when the test ends, if not before.
+func chromiumRunPage[R any](t *testing.T, node, url, screenshot string) *chromiumPageReport[R] {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), chromiumTimeout)
 	cmd := exec.CommandContext(ctx, node, "peers/chromium_driver.js",
 		url, screenshot, fmt.Sprint(chromiumDriverTimeout.Milliseconds()))
-	// On timeout, ask the driver to close the browser (Playwright handles
-	// SIGTERM); kill it if it has not exited shortly after.
+	// On timeout, SIGTERM lets the driver close the browser.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
@@ -271,7 +273,7 @@ func chromiumRun(t *testing.T, node, url, screenshot string) *chromiumReport {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		cancel()
-		t.Fatalf("stdin pipe: %v", err)
+		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -284,21 +286,17 @@ func chromiumRun(t *testing.T, node, url, screenshot string) *chromiumReport {
 		cancel()
 		<-done
 	})
-
 	waitErr := <-done
 	done <- waitErr // for the cleanup
 	if ctx.Err() != nil {
 		t.Fatalf("Chromium driver did not finish within %v; stderr:\n%s", chromiumTimeout, stderr.String())
 	}
-	var report *chromiumReport
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
+	var report *chromiumPageReport[R]
+	for _, line := range bytes.Split(stdout.Bytes(), []byte("\n")) {
 		if !bytes.HasPrefix(line, []byte("{")) {
 			continue
 		}
-		var r chromiumReport
+		var r chromiumPageReport[R]
 		if err := json.Unmarshal(line, &r); err != nil {
 			t.Fatalf("driver printed a line that is not its JSON report: %v\n%s", err, line)
 		}
@@ -333,7 +331,7 @@ func TestChromium(t *testing.T) {
 	t.Cleanup(hs.Close)
 
 	screenshot := filepath.Join(t.TempDir(), "chromium.png")
-	report := chromiumRun(t, node, hs.URL+"/", screenshot)
+	report := chromiumRunPage[chromiumResult](t, node, hs.URL+"/", screenshot)
 	res := report.Result
 	t.Logf("browser %s; %s", res.BrowserVersion, res.UserAgent)
 	for _, line := range report.Console {

@@ -11,20 +11,16 @@ package interop_test
 // both directions compressed.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,14 +73,8 @@ type chromiumDeflateMessage struct {
 	validJSON bool // for text: the whole is not JSON, but every full line is
 }
 
-// The driver's report and the page's findings.
+// The page's findings.
 type (
-	chromiumDeflateReport struct {
-		Event   string                 `json:"event"`
-		Message string                 `json:"message"`
-		Console []string               `json:"console"`
-		Result  *chromiumDeflateResult `json:"result"`
-	}
 	chromiumDeflateResult struct {
 		UserAgent      string                `json:"userAgent"`
 		BrowserVersion string                `json:"browserVersion"`
@@ -157,7 +147,7 @@ func TestDeflateChromium(t *testing.T) {
 	tap := newWireTap(t, pageHost)
 
 	q := url.Values{"ws": {tap.wsURL("/ws")}, "cases": {strings.Join(names, ",")}}
-	report := chromiumDeflateRun(t, node, "http://"+pageHost+"/?"+q.Encode())
+	report := chromiumRunPage[chromiumDeflateResult](t, node, "http://"+pageHost+"/?"+q.Encode(), "")
 	res := report.Result
 	t.Logf("browser %s; %s", res.BrowserVersion, res.UserAgent)
 	for _, line := range report.Console {
@@ -328,65 +318,4 @@ func checkChromiumDeflate(t *testing.T, pc chromiumDeflateCase, v *chromiumDefla
 			t.Errorf("%s: on the wire: %s", dir.name, p)
 		}
 	}
-}
-
-// chromiumDeflateRun starts the driver on pageURL and returns its report.
-// The driver and its browser are stopped when the test ends, if not
-// before.
-func chromiumDeflateRun(t *testing.T, node, pageURL string) *chromiumDeflateReport {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), chromiumTimeout)
-	cmd := exec.CommandContext(ctx, node, "peers/chromium_driver.js",
-		pageURL, "", fmt.Sprint(chromiumDriverTimeout.Milliseconds()))
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	// The driver exits when its stdin ends.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		cancel()
-		t.Fatalf("stdin pipe: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting the Chromium driver: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel()
-		<-done
-	})
-	waitErr := <-done
-	done <- waitErr // for the cleanup
-	if ctx.Err() != nil {
-		t.Fatalf("Chromium driver did not finish within %v; stderr:\n%s", chromiumTimeout, stderr.String())
-	}
-	var report *chromiumDeflateReport
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte("{")) {
-			continue
-		}
-		var r chromiumDeflateReport
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("driver printed a line that is not its JSON report: %v\n%s", err, line)
-		}
-		report = &r
-	}
-	if report == nil {
-		t.Fatalf("Chromium driver exited (%v) without a report; stderr:\n%s", waitErr, stderr.String())
-	}
-	if report.Event != "result" || report.Result == nil {
-		t.Fatalf("Chromium driver failed (%v): %s\nstderr:\n%s", waitErr, report.Message, stderr.String())
-	}
-	if waitErr != nil {
-		t.Errorf("Chromium driver reported a result but exited with %v; stderr:\n%s", waitErr, stderr.String())
-	}
-	return report
 }

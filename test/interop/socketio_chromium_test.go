@@ -8,18 +8,12 @@ package interop_test
 // and disconnects, forced to polling, then forced to WebSocket.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/duplexrt/duplex/socketio"
 )
@@ -82,7 +76,7 @@ func TestSocketIOChromium(t *testing.T) {
 		})
 	})
 
-	report := chromiumRunPage[sioChromiumResult](t, node, srv.url+"/")
+	report := chromiumRunPage[sioChromiumResult](t, node, srv.url+"/", "")
 	for _, line := range report.Console {
 		t.Logf("page console: %s", line)
 	}
@@ -140,73 +134,4 @@ func TestSocketIOChromium(t *testing.T) {
 	srv.waitNoSessions(t)
 	srv.stop(t)
 	checkNoGoroutinesLeft(t, "browser gone, server shut down", mark)
-}
-
-// chromiumPageReport is what peers/chromium_driver.js prints, with the
-// page's findings of type R.
-type chromiumPageReport[R any] struct {
-	Event   string   `json:"event"` // result or error
-	Message string   `json:"message"`
-	Console []string `json:"console"`
-	Result  *R       `json:"result"`
-}
-
-// chromiumRunPage runs the driver on the page at url and returns its
-// report, as chromiumRun does for testdata/chromium.html. The driver and
-// its browser are stopped when the test ends, if not before.
-func chromiumRunPage[R any](t *testing.T, node, url string) *chromiumPageReport[R] {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), chromiumTimeout)
-	cmd := exec.CommandContext(ctx, node, "peers/chromium_driver.js",
-		url, "", fmt.Sprint(chromiumDriverTimeout.Milliseconds()))
-	// On timeout, SIGTERM lets the driver close the browser.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	// The driver exits when its stdin ends, so it cannot outlive the test
-	// process.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting the Chromium driver: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel()
-		<-done
-	})
-	waitErr := <-done
-	done <- waitErr // for the cleanup
-	if ctx.Err() != nil {
-		t.Fatalf("Chromium driver did not finish within %v; stderr:\n%s", chromiumTimeout, stderr.String())
-	}
-	var report *chromiumPageReport[R]
-	for _, line := range bytes.Split(stdout.Bytes(), []byte("\n")) {
-		if !bytes.HasPrefix(line, []byte("{")) {
-			continue
-		}
-		var r chromiumPageReport[R]
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("driver printed a line that is not its JSON report: %v\n%s", err, line)
-		}
-		report = &r
-	}
-	if report == nil {
-		t.Fatalf("Chromium driver exited (%v) without a report; stderr:\n%s", waitErr, stderr.String())
-	}
-	if report.Event != "result" || report.Result == nil {
-		t.Fatalf("Chromium driver failed (%v): %s\nstderr:\n%s", waitErr, report.Message, stderr.String())
-	}
-	if waitErr != nil {
-		t.Errorf("Chromium driver reported a result but exited with %v; stderr:\n%s", waitErr, stderr.String())
-	}
-	return report
 }
