@@ -105,7 +105,6 @@ type Conn struct {
 	mr          messageReader
 	readErr     error // sticky; every read returns it once set
 	readWatch   ctxWatch
-	ctrl        [maxControlPayload]byte
 	rawErr      error // result of rawRead
 	rawReadFn   func(fd uintptr) bool
 	rawTryFn    func(fd uintptr) bool

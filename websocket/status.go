@@ -102,11 +102,6 @@ var (
 	// by this side, and by reads after CloseNow.
 	ErrClosed = errors.New("websocket: use of closed connection")
 
-	// ErrMessageInProgress is returned by Read and Reader when a
-	// previous streaming read stopped in the middle of a message
-	// because its context ended.
-	ErrMessageInProgress = errors.New("websocket: previous message not finished")
-
 	// ErrPongTimeout is returned once the keep-alive closed a connection
 	// whose peer did not answer a ping within the pong timeout.
 	ErrPongTimeout = errors.New("websocket: keep-alive ping not answered in time")

@@ -16,19 +16,6 @@ const (
 	opPong         = 0xa
 )
 
-// clientHeaderLen is the length of a masked frame header for a payload
-// of n bytes.
-func clientHeaderLen(n int) int {
-	switch {
-	case n <= 125:
-		return 2 + 4
-	case n <= 0xffff:
-		return 4 + 4
-	default:
-		return 10 + 4
-	}
-}
-
 // putClientHeader writes the header of a final, masked frame with opcode
 // op and an n-byte payload into dst and returns its length.
 func putClientHeader(dst []byte, op byte, n int, key [4]byte) int {
