@@ -65,9 +65,13 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, codeBadRequest, 0, "")
 		return
+	case s.state == stateClosing && len(s.queue) > 0:
+		// The close packet goes with the next GET (see Close).
+		pkts = s.takeLocked()
+		s.mu.Unlock()
 	case s.state == stateClosing:
-		pkts = append(s.takeLocked(), closePacket)
-		s.finishLocked(reasonForcedClose, nil, nil)
+		pkts = []outPacket{closePacket}
+		s.finishLocked(s.closeReason, nil, nil)
 		s.mu.Unlock()
 	case len(s.queue) > 0:
 		pkts = s.takeLocked()

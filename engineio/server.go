@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duplexrt/duplex/websocket"
 )
@@ -116,11 +117,19 @@ func isWebSocketRequest(r *http.Request) bool {
 	return false
 }
 
+// shutdownGrace is how long Shutdown waits for a polling client with no
+// GET waiting to come back for its last packets and the close packet.
+// Clients poll again as soon as a response ends.
+const shutdownGrace = time.Second
+
 // Shutdown closes every session with the reason "server shutting down" and
 // waits until their connections are closed and their OnClose callbacks
 // have returned, or ctx ends. Handshakes after Shutdown are refused with
-// 503. A pending long-polling GET is answered with the close packet; a
-// WebSocket gets close code 1001 (going away).
+// 503. The messages already queued are sent first. A long-polling client
+// then gets the close packet, in answer to its pending GET or to the next
+// one it makes within a second (after that its session is dropped); a
+// WebSocket is closed with code 1001 (going away) and the reason "server
+// shutting down".
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.shutdown = true
@@ -131,7 +140,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Unlock()
 	for _, s := range list {
 		s.mu.Lock()
-		s.finishLocked(reasonShutdown, nil, append(s.takeLocked(), closePacket))
+		switch {
+		case s.state == stateOpen:
+			s.closeLocked(reasonShutdown, min(shutdownGrace, srv.cfg.stall))
+		case s.state == stateClosing && s.transport == transportPolling:
+			s.armCloseTimerLocked(min(shutdownGrace, srv.cfg.stall))
+		}
 		s.mu.Unlock()
 	}
 	return srv.work.wait(ctx)

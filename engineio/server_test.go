@@ -2,6 +2,7 @@ package engineio_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -18,30 +19,47 @@ func TestShutdown(t *testing.T) {
 	pending := ts.pollAsync(t, sid)
 	waitFor(t, "the GET is pending", polling.s.PollPending)
 	idleSID, idle := ts.open(t)
+	backSID, back := ts.open(t)
+	back.s.Send([]byte("last"), false)
 	c, _, ws := ts.openWS(t, nil)
 	probeSID, probing := ts.open(t)
 	probe := ts.dial(t, "EIO=4&transport=websocket&sid="+probeSID, nil)
 	waitFor(t, "the probe is accepted", probing.s.Probing)
-	if n := ts.srv.Len(); n != 4 {
-		t.Fatalf("Len %d, want 4", n)
+	if n := ts.srv.Len(); n != 5 {
+		t.Fatalf("Len %d, want 5", n)
 	}
 
-	// The clients answer the close frames while Shutdown waits.
+	// The clients answer the close frames while Shutdown waits, and one
+	// polling client comes back for its last message and the close
+	// packet; the other does not and is dropped after a second.
 	closes := []<-chan error{drain(c), drain(probe)}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := ts.srv.Shutdown(ctx); err != nil {
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- ts.srv.Shutdown(ctx) }()
+	if res := ts.poll(t, backSID); res.body != "4last" {
+		t.Errorf("GET during Shutdown: %q, want the queued message", res.body)
+	}
+	if res := ts.poll(t, backSID); res.body != "1" {
+		t.Errorf("second GET during Shutdown: %q, want the close packet", res.body)
+	}
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*peer{polling, idle, ws, probing} {
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("Shutdown returned after %v, before the idle polling client's grace ended", d)
+	}
+	for _, p := range []*peer{polling, idle, back, ws, probing} {
 		p.wantClose(t, "server shutting down")
 	}
 	if res := await(t, pending); res.body != "1" {
 		t.Errorf("pending GET: %q, want the close packet", res.body)
 	}
 	for _, ch := range closes {
-		if err := <-ch; websocket.CloseStatus(err) != websocket.StatusGoingAway {
-			t.Errorf("WebSocket close: %v, want 1001", err)
+		var ce *websocket.CloseError
+		if err := <-ch; !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway || ce.Reason != "server shutting down" {
+			t.Errorf("WebSocket close: %v, want 1001 server shutting down", err)
 		}
 	}
 	if n := ts.srv.Len(); n != 0 {
@@ -97,7 +115,7 @@ func TestOnSession(t *testing.T) {
 }
 
 // TestCloseInOnSession: a session closed by OnSession still gets its open
-// packet to the client, then the close.
+// packet to the client, then the close (on polling, with the next GET).
 func TestCloseInOnSession(t *testing.T) {
 	reasons := make(chan string, 2)
 	ts := newServer(t, &engineio.Options{OnSession: func(s *engineio.Session) {
@@ -105,8 +123,9 @@ func TestCloseInOnSession(t *testing.T) {
 		s.Close()
 	}}, false)
 	res := ts.do(t, "GET", "EIO=4&transport=polling", "")
-	if len(res.body) < 2 || res.body[0] != '0' || res.body[len(res.body)-2:] != "\x1e1" {
-		t.Errorf("handshake response %q", res.body)
+	sid := parseOpen(t, res.body).SID
+	if res := ts.poll(t, sid); res.body != "1" {
+		t.Errorf("GET after the handshake: %q", res.body)
 	}
 	c := ts.dial(t, "EIO=4&transport=websocket", nil)
 	parseOpen(t, readText(t, c))

@@ -35,18 +35,19 @@ type Session struct {
 	deliverMu sync.Mutex
 	finished  bool // OnClose is running or has run: no more OnMessage; guarded by deliverMu
 
-	mu        sync.Mutex
-	onMessage func(data []byte, binary bool) // guarded by mu
-	onClose   func(reason string, err error) // guarded by mu
-	state     sessionState                   // guarded by mu
-	reason    string                         // why the session finished; guarded by mu
-	closeErr  error                          // what made it finish; guarded by mu
-	transport string                         // transportPolling or transportWebSocket; guarded by mu
-	queue     []outPacket                    // packets for the client, oldest first; guarded by mu
-	spare     []outPacket                    // an emptied batch for reuse as queue; guarded by mu
-	queued    int                            // messages in queue (other packets do not count); guarded by mu
-	queuedLen int64                          // bytes of those messages; guarded by mu
-	hb        heartbeat                      // guarded by mu
+	mu          sync.Mutex
+	onMessage   func(data []byte, binary bool) // guarded by mu
+	onClose     func(reason string, err error) // guarded by mu
+	state       sessionState                   // guarded by mu
+	closeReason string                         // why a closing session closes; guarded by mu
+	reason      string                         // why the session finished; guarded by mu
+	closeErr    error                          // what made it finish; guarded by mu
+	transport   string                         // transportPolling or transportWebSocket; guarded by mu
+	queue       []outPacket                    // packets for the client, oldest first; guarded by mu
+	spare       []outPacket                    // an emptied batch for reuse as queue; guarded by mu
+	queued      int                            // messages in queue (other packets do not count); guarded by mu
+	queuedLen   int64                          // bytes of those messages; guarded by mu
+	hb          heartbeat                      // guarded by mu
 
 	// Polling state, guarded by mu.
 	poll       *pollWait   // the pending GET, if any
@@ -142,8 +143,11 @@ func (s *Session) Send(data []byte, binary bool) error {
 
 // Close closes the session from the server's side, with the reason
 // "forced close": the messages already queued are sent, then the client
-// is told to close. On polling, that happens with the client's next GET,
-// or after PingInterval+PingTimeout if none comes. Close returns
+// is told to close. On polling, the client's next GET takes the queued
+// messages and the one after it the close packet, as with the reference
+// server (the client handles a response's packets in order, so a close
+// packet in the same response would overtake them); a client that does
+// not poll within PingInterval+PingTimeout is dropped. Close returns
 // ErrClosed if the session is already closing or closed.
 func (s *Session) Close() error {
 	s.mu.Lock()
@@ -151,23 +155,47 @@ func (s *Session) Close() error {
 	if s.state != stateOpen {
 		return ErrClosed
 	}
+	s.closeLocked(reasonForcedClose, s.srv.cfg.stall)
+	return nil
+}
+
+// closeLocked starts closing an open session with reason. A polling
+// client with no GET waiting gets wait to come back for its packets and
+// the close packet.
+func (s *Session) closeLocked(reason string, wait time.Duration) {
 	s.state = stateClosing
+	s.closeReason = reason
 	s.hb.stop()
 	switch {
 	case s.transport == transportWebSocket:
 		s.kickLocked() // the writer finishes the session once the queue is out
 	case s.poll != nil:
-		s.finishLocked(reasonForcedClose, nil, append(s.takeLocked(), closePacket))
+		// A GET is waiting, so nothing is queued (kickLocked hands the
+		// queue to a waiting GET at once).
+		s.finishLocked(reason, nil, append(s.takeLocked(), closePacket))
 	default:
-		s.closeTimer = time.AfterFunc(s.srv.cfg.stall, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if s.state == stateClosing {
-				s.finishLocked(reasonForcedClose, nil, nil)
-			}
-		})
+		s.armCloseTimerLocked(wait)
 	}
-	return nil
+}
+
+// armCloseTimerLocked drops a closing polling session if its client has
+// not come back for the close packet within wait. Server.Shutdown waits
+// for the timer.
+func (s *Session) armCloseTimerLocked(wait time.Duration) {
+	if s.closeTimer != nil && !s.closeTimer.Stop() {
+		return // firing: the session finishes now
+	}
+	if s.closeTimer == nil {
+		s.srv.work.add()
+	}
+	s.closeTimer = time.AfterFunc(wait, func() {
+		defer s.srv.work.done()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.state == stateClosing {
+			s.finishLocked(s.closeReason, nil, nil)
+		}
+	})
 }
 
 // takeLocked removes and returns every queued packet.
@@ -275,7 +303,7 @@ func (s *Session) finishLocked(reason string, err error, last []outPacket) {
 	s.reason, s.closeErr = reason, err
 	s.srv.removeLocked(s)
 	s.hb.stop()
-	stopTimer(s.closeTimer)
+	s.stopCloseTimerLocked()
 	stopTimer(s.upgradeTimer)
 	if s.poll != nil {
 		if len(last) == 0 {
@@ -285,14 +313,14 @@ func (s *Session) finishLocked(reason string, err error, last []outPacket) {
 	}
 	s.queue, s.spare = nil, nil
 	s.queued, s.queuedLen = 0, 0
-	code := websocket.StatusNormalClosure
+	code, text := websocket.StatusNormalClosure, ""
 	if reason == reasonShutdown {
-		code = websocket.StatusGoingAway
+		code, text = websocket.StatusGoingAway, reason
 	}
 	for _, t := range []*wsConn{s.ws, s.probe} {
 		if t != nil && !t.dead {
 			conn := t.conn
-			s.srv.goTracked(func() { conn.Close(code, "") })
+			s.srv.goTracked(func() { conn.Close(code, text) })
 		}
 	}
 	s.probe = nil
@@ -309,6 +337,13 @@ func (s *Session) notifyClose() {
 	s.mu.Unlock()
 	if f != nil {
 		f(reason, err)
+	}
+}
+
+// stopCloseTimerLocked stops the timer of armCloseTimerLocked, if any.
+func (s *Session) stopCloseTimerLocked() {
+	if s.closeTimer != nil && s.closeTimer.Stop() {
+		s.srv.work.done() // the timer's function will not run
 	}
 }
 

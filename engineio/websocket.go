@@ -126,7 +126,7 @@ func (s *Session) onProbePacketLocked(t *wsConn, p packet) {
 // GET ends with a noop and the queue goes out on t.
 func (s *Session) upgradeLocked(t *wsConn) {
 	stopTimer(s.upgradeTimer)
-	stopTimer(s.closeTimer) // a closing session now closes through t
+	s.stopCloseTimerLocked() // a closing session now closes through t
 	s.probe, s.upgrading, s.probed = nil, false, false
 	s.ws, s.transport = t, transportWebSocket
 	if s.poll != nil {
@@ -197,7 +197,7 @@ func (s *Session) writeWS(t *wsConn) {
 		if len(batch) == 0 {
 			s.writing = false
 			if s.state == stateClosing {
-				s.finishLocked(reasonForcedClose, nil, nil)
+				s.finishLocked(s.closeReason, nil, nil)
 			}
 			s.mu.Unlock()
 			return

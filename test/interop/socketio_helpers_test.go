@@ -561,26 +561,6 @@ func (s *sioServer) pollLocked(sid string) *pollState {
 	return ps
 }
 
-// waitPendingPoll waits until a GET of session sid has waited in the
-// engine for at least 20 ms: the engine holds it, so what is sent next
-// goes out at once, in a response of its own.
-func (s *sioServer) waitPendingPoll(t *testing.T, sid string) {
-	t.Helper()
-	deadline := time.Now().Add(eventTimeout)
-	for {
-		s.mu.Lock()
-		since := s.pollLocked(sid).since
-		s.mu.Unlock()
-		if !since.IsZero() && time.Since(since) >= 20*time.Millisecond {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("session %s: no GET waiting in the engine", sid)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // holdPolls makes the next GETs of session sid wait before the engine
 // sees them, and waits until one does: the engine then has no GET to
 // answer, and queues what is sent. The returned function lets them go.

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -496,17 +495,6 @@ func slowHeartbeat(o *engineio.Options) {
 	o.PingTimeout = 5 * time.Second
 }
 
-// settle waits, on polling, until the client's GET waits in the engine,
-// so that what the server sends next leaves at once in a response of its
-// own. The GET may be elsewhere for a moment after each response; see
-// TestSocketIOClientPollingKnownIssues for what then differs.
-func settle(t *testing.T, mode sioMode, srv *sioServer, ss *sioServerSocket) {
-	t.Helper()
-	if mode.final == "polling" {
-		srv.waitPendingPoll(t, ss.s.Conn().ID())
-	}
-}
-
 func testSIODisconnects(t *testing.T, mode sioMode, c *sioClient) {
 	srv := startSIOServer(t, "127.0.0.1:0", slowHeartbeat)
 	for _, tc := range []struct {
@@ -522,7 +510,6 @@ func testSIODisconnects(t *testing.T, mode sioMode, c *sioClient) {
 	} {
 		_, ss := connectTo(t, c, srv, tc.id, srv.url+"/", mode.opts(nil))
 		waitUpgraded(t, mode, c, tc.id, ss)
-		settle(t, mode, srv, ss)
 		if tc.client {
 			c.disconnect(t, tc.id)
 		} else {
@@ -579,7 +566,6 @@ func testSIORestart(t *testing.T, mode sioMode, c *sioClient) {
 	waitUpgraded(t, mode, c, "rs", ss1)
 
 	// The server goes away.
-	settle(t, mode, first, ss1)
 	first.stop(t)
 	if d := c.next(t, "rs", "disconnect"); d.Reason != "transport close" {
 		t.Errorf("the client saw %q (%s), want \"transport close\"", d.Reason, d.Description)
@@ -613,36 +599,16 @@ func testSIORestart(t *testing.T, mode sioMode, c *sioClient) {
 	second.waitNoSessions(t)
 }
 
-// TestSocketIOClientPollingKnownIssues shows where package engineio's
-// long-polling differs from the reference server in ways the official
-// client notices. It is known to fail, and runs with
-// DUPLEX_KNOWN_ISSUES=1.
-//
-// Between polls: the server closes a client's connection while the
-// client's GET is between two requests, not waiting in the engine. The
-// reference server sends the packets queued for the client in one
-// response and the close packet in the next (engine.io Socket.close waits
-// for "drain"); the client handles a DISCONNECT packet one tick after the
-// rest of its response, so a close packet in the same response overtakes
-// it. Package engineio answers the next GET with the queued packets and
-// the close packet together (engineio/polling.go, servePoll, case
-// stateClosing), and Server.Shutdown drops the close packet of a session
-// without a GET in the engine (engineio/session.go, finishLocked, when
-// s.poll is nil), so that the next GET gets 400.
-//
-// Back-to-back POSTs: serveData clears Session.posting in a deferred
-// function, after it has flushed "ok" (engineio/polling.go, serveData), so
-// a client that sends its next POST as soon as it has read "ok", over
-// another connection, is taken for one sending two POSTs at once: 400,
-// and the session ends with "transport error". Node's socket.io-client
-// does this when its HTTP agent gives the next POST another socket;
-// TestSocketIOClient then fails now and then on polling with "transport
-// error" or "socket disconnected". The subtest makes it frequent with
-// plain requests.
-func TestSocketIOClientPollingKnownIssues(t *testing.T) {
-	if os.Getenv("DUPLEX_KNOWN_ISSUES") == "" {
-		t.Skip("known to fail (see the comment); DUPLEX_KNOWN_ISSUES=1 runs it")
-	}
+// TestSocketIOClientBetweenPolls: on polling, the server closes a
+// client's connection while the client's GET is between two requests,
+// not waiting in the engine. As with the reference server, the packets
+// queued for the client go in one response and the close packet in the
+// next (the client handles a DISCONNECT packet one tick after the rest of
+// its response, so a close packet in the same response would overtake
+// it), and Shutdown waits for the client's next GET to hand it the close
+// packet. A client that sends its next POST as soon as it has read "ok",
+// over another connection, is not taken for one sending two at once.
+func TestSocketIOClientBetweenPolls(t *testing.T) {
 	sioRequire(t)
 	mode := sioModes[2] // polling
 	c := startSIOClient(t)
@@ -664,13 +630,18 @@ func TestSocketIOClientPollingKnownIssues(t *testing.T) {
 		release := srv.holdPolls(t, ss.s.Conn().ID())
 		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 		defer cancel()
-		if err := srv.io.Shutdown(ctx); err != nil {
-			t.Fatal(err)
+		done := make(chan error, 1)
+		go func() { done <- srv.io.Shutdown(ctx) }()
+		if r := ss.waitDisconnect(t); r != socketio.ReasonServerShuttingDown {
+			t.Errorf("the server saw %q, want %q", r, socketio.ReasonServerShuttingDown)
 		}
 		// The HTTP server still runs: the next GET reaches the engine.
 		release()
 		if d := c.next(t, "q2", "disconnect"); d.Reason != "transport close" {
 			t.Errorf("the client saw %q (%s), want \"transport close\"", d.Reason, d.Description)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Shutdown: %v", err)
 		}
 	})
 
