@@ -3,9 +3,11 @@
 package websocket
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // The poller waits for many connections at once with an epoll instance of
@@ -15,12 +17,32 @@ import (
 // reads it re-arms it, so one goroutine at a time reads a connection.
 // The connection's descriptor stays registered with the runtime's own
 // poller as well, for writes and deadlines.
+//
+// The epoll descriptor is itself registered with the runtime's poller
+// (an epoll instance is readable while it has events), so the poller's
+// goroutine parks like any other reader instead of holding a thread and
+// its processor in a blocking epoll_wait.
 type poller struct {
 	epfd  int
+	file  *os.File // epfd, for the runtime's poller
 	mu    sync.Mutex
 	conns map[int32]*Conn // by descriptor; guarded by mu
 	gen   atomic.Int32    // registrations so far
+
+	// Goroutines that have served a connection wait on work for the
+	// next, up to maxIdleWorkers of them: a fresh goroutine per event
+	// would start on a small stack and grow it on every message path.
+	work chan *Conn
+	idle atomic.Int32 // workers waiting on work
 }
+
+const (
+	// maxIdleWorkers bounds the goroutines kept waiting for readiness
+	// events.
+	maxIdleWorkers = 64
+	// workerIdle is how long a worker waits for an event before it ends.
+	workerIdle = 10 * time.Second
+)
 
 var thePoller struct {
 	once sync.Once
@@ -35,8 +57,19 @@ func pollerAvailable() bool {
 		if err != nil {
 			return
 		}
-		thePoller.p = &poller{epfd: epfd, conns: make(map[int32]*Conn)}
-		go thePoller.p.loop()
+		if err := syscall.SetNonblock(epfd, true); err != nil {
+			syscall.Close(epfd)
+			return
+		}
+		file := os.NewFile(uintptr(epfd), "websocket-poller")
+		rc, err := file.SyscallConn()
+		if err != nil {
+			file.Close()
+			return
+		}
+		p := &poller{epfd: epfd, file: file, conns: make(map[int32]*Conn), work: make(chan *Conn)}
+		thePoller.p = p
+		go p.loop(rc)
 	})
 	return thePoller.p != nil
 }
@@ -93,12 +126,17 @@ func (p *poller) forget(c *Conn) {
 }
 
 // loop waits for events and starts a goroutine for each ready connection.
-func (p *poller) loop() {
+func (p *poller) loop(rc syscall.RawConn) {
 	events := make([]syscall.EpollEvent, 256)
+	var n int
+	wait := func(fd uintptr) bool {
+		var err error
+		n, err = syscall.EpollWait(int(fd), events, 0)
+		return err == nil && n > 0 // false: park until epfd is readable
+	}
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			continue // EINTR
+		if err := rc.Read(wait); err != nil {
+			return // cannot happen: the descriptor is never closed
 		}
 		for i := range n {
 			p.mu.Lock()
@@ -107,8 +145,42 @@ func (p *poller) loop() {
 			// An event can outlive its connection, whose descriptor a
 			// new connection may have by now: the generation tells.
 			if c != nil && c.pollGen == events[i].Pad {
-				go p.ready(c, syscall.EPOLL_CTL_MOD)
+				p.dispatch(c)
 			}
+		}
+	}
+}
+
+// dispatch hands c to a waiting worker, or to a new one.
+func (p *poller) dispatch(c *Conn) {
+	select {
+	case p.work <- c:
+	default:
+		go p.worker(c)
+	}
+}
+
+// worker serves c, then the connections dispatch hands it, until enough
+// other workers wait or none comes for workerIdle.
+func (p *poller) worker(c *Conn) {
+	var timer *time.Timer
+	for {
+		p.ready(c, syscall.EPOLL_CTL_MOD)
+		if p.idle.Add(1) > maxIdleWorkers {
+			p.idle.Add(-1)
+			return
+		}
+		if timer == nil {
+			timer = time.NewTimer(workerIdle)
+		} else {
+			timer.Reset(workerIdle)
+		}
+		select {
+		case c = <-p.work:
+			p.idle.Add(-1)
+		case <-timer.C:
+			p.idle.Add(-1)
+			return
 		}
 	}
 }
