@@ -25,13 +25,18 @@ const (
 // the frame must be written at once. The frame lock is held; hdr is the
 // encoded header and p the payload, masked with key when this is a
 // client.
+//
+// A small frame written after the burst, when frames are queued, joins
+// them and they leave at once: the answer to a burst's last message goes
+// in the same system call as the answers to the others.
 func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error) {
 	size := len(hdr) + len(p)
-	if size > coalesceMaxFrame || !c.burst.Load() {
+	burst := c.burst.Load()
+	if size > coalesceMaxFrame || !burst && c.pend == nil {
 		return false, nil
 	}
 	if c.pend != nil && len(c.pend.b)+size > cap(c.pend.b) {
-		if err := c.flushLocked(); err != nil {
+		if err := c.flushLocked(); err != nil || !burst {
 			return false, err
 		}
 	}
@@ -47,6 +52,9 @@ func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error)
 	c.pend.b = b
 	c.pendPayload += int64(len(p))
 	c.pendBytes.Add(int64(len(p)))
+	if !burst {
+		return true, c.flushLocked()
+	}
 	if !c.pendFlag.Swap(true) {
 		if c.flushTimer == nil {
 			c.flushTimer = time.AfterFunc(coalesceDelay, c.flushOnTimer)
