@@ -105,9 +105,12 @@ type Conn struct {
 	mr          messageReader
 	readErr     error // sticky; every read returns it once set
 	readWatch   ctxWatch
-	rawErr      error // result of rawRead
+	rawErr      error // result of rawRead and rawTry
 	rawReadFn   func(fd uintptr) bool
 	rawTryFn    func(fd uintptr) bool
+	rawDst      []byte // where rawTry reads
+	rawN        int    // what rawTry read
+	drained     bool   // rawTry's last read found the socket emptied
 	nonblocking bool // served by the poller: reads never wait (serve.go)
 	pollFD      int32
 	pollGen     int32 // tells this connection's poller events from stale ones

@@ -352,12 +352,16 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	case c.rbuf != nil && c.r < c.w:
 		n = copy(p, c.rbuf.b[c.r:c.w])
 		c.r += n
-	case len(p) >= readBufferSize && !c.nonblocking:
+	case len(p) >= readBufferSize:
 		// Large payloads go straight from the socket to their place.
 		c.beforeWait()
 		c.releaseReadBuf()
 		var err error
-		n, err = c.netConn.Read(p)
+		if c.nonblocking {
+			n, err = c.readNow(p)
+		} else {
+			n, err = c.netConn.Read(p)
+		}
 		if n == 0 {
 			if err == nil {
 				err = io.ErrNoProgress
@@ -487,20 +491,40 @@ func (c *Conn) fillNow() error {
 		c.w = copy(c.rbuf.b, c.rbuf.b[c.r:c.w])
 		c.r = 0
 	}
-	c.rawErr = nil
-	if err := c.raw.Read(c.rawTryFn); err != nil {
-		return err
-	}
-	if c.rawErr != nil {
+	n, err := c.readNow(c.rbuf.b[c.w:])
+	c.w += n
+	if err != nil {
 		c.releaseReadBuf()
 	}
-	return c.rawErr
+	return err
 }
 
-// rawTry is the callback of fillNow: one read, never a wait.
+// readNow reads what the socket holds into p without waiting, for
+// connections served by the poller; it returns errWouldBlock when there
+// is nothing.
+//
+// A read that returned less than it asked for emptied the socket: the
+// next one would most likely find nothing, so readNow answers
+// errWouldBlock without a system call until the poller reports the socket
+// readable again (it does at once when bytes came in between, since
+// re-arming a one-shot registration checks readiness).
+func (c *Conn) readNow(p []byte) (int, error) {
+	if c.drained {
+		return 0, errWouldBlock
+	}
+	c.rawDst, c.rawN, c.rawErr = p, 0, nil
+	err := c.raw.Read(c.rawTryFn)
+	c.rawDst = nil
+	if err != nil {
+		return 0, err
+	}
+	return c.rawN, c.rawErr
+}
+
+// rawTry is the callback of readNow: one read, never a wait.
 func (c *Conn) rawTry(fd uintptr) bool {
 	for {
-		n, err := syscall.Read(int(fd), c.rbuf.b[c.w:])
+		n, err := syscall.Read(int(fd), c.rawDst)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -511,7 +535,8 @@ func (c *Conn) rawTry(fd uintptr) bool {
 		case n == 0:
 			c.rawErr = io.EOF
 		default:
-			c.w += n
+			c.rawN = n
+			c.drained = n < len(c.rawDst)
 		}
 		return true
 	}

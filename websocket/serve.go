@@ -52,6 +52,7 @@ func (c *Conn) serveReady() bool {
 	if !c.readLock.tryLock() {
 		return true // cannot happen: one readiness event at a time
 	}
+	c.drained = false // the poller saw bytes waiting
 	for {
 		if c.readErr != nil {
 			c.readLock.unlock()
