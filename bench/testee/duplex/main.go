@@ -1,11 +1,14 @@
 // Command duplex is the whole-server benchmark's testee for Duplex's
 // websocket package (see package testee for the contract).
 //
-// /echo reads with Read and answers with Write, so that a burst of
-// received messages is answered with one write. /broadcast prepares
-// every message once (NewPreparedMessage) and hands it to every
-// subscriber with Enqueue, which never waits: a subscriber whose queue
-// is full is closed with 1008 (policy violation).
+// Both endpoints use Serve, so that a connection with nothing to read
+// holds no goroutine and no buffer: on Linux a poller starts reading a
+// connection only when data arrives. /echo answers every message with
+// Write from the Serve callback; answers to a burst of received messages
+// leave in one write. /broadcast prepares every message once
+// (NewPreparedMessage) and hands it to every subscriber with Enqueue,
+// which never waits: a subscriber whose queue is full is closed with 1008
+// (policy violation).
 package main
 
 import (
@@ -28,19 +31,13 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	go func() {
-		defer c.CloseNow()
-		ctx := context.Background()
-		for {
-			typ, p, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, p); err != nil {
-				return
-			}
-		}
-	}()
+	c.Serve(echoMessage, nil)
+}
+
+func echoMessage(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+	if err := c.Write(context.Background(), typ, p); err != nil {
+		c.CloseNow()
+	}
 }
 
 type broadcast struct {
@@ -55,28 +52,23 @@ func (b *broadcast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.hub.Add(c)
-	go func() {
-		defer func() {
-			b.hub.Remove(c)
-			c.CloseNow()
-		}()
-		ctx := context.Background()
-		for {
-			typ, p, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			// Read reuses p; a prepared message keeps its data.
-			pm, err := websocket.NewPreparedMessage(typ, append([]byte(nil), p...))
-			if err != nil {
-				return
-			}
-			for _, s := range b.hub.Subscribers() {
-				if err := s.Enqueue(pm); errors.Is(err, websocket.ErrQueueFull) {
-					b.hub.Remove(s)
-					go s.Close(websocket.StatusPolicyViolation, "too slow")
-				}
-			}
-		}
-	}()
+	c.Serve(b.relay, b.leave)
 }
+
+// relay hands a message of one subscriber to all.
+func (b *broadcast) relay(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+	// p is valid only during the call; a prepared message keeps its data.
+	pm, err := websocket.NewPreparedMessage(typ, append([]byte(nil), p...))
+	if err != nil {
+		c.CloseNow()
+		return
+	}
+	for _, s := range b.hub.Subscribers() {
+		if err := s.Enqueue(pm); errors.Is(err, websocket.ErrQueueFull) {
+			b.hub.Remove(s)
+			go s.Close(websocket.StatusPolicyViolation, "too slow")
+		}
+	}
+}
+
+func (b *broadcast) leave(c *websocket.Conn, _ error) { b.hub.Remove(c) }
