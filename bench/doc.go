@@ -22,6 +22,12 @@
 // bench-build and run it with ./run (or make bench; BENCH_QUICK=1 for a
 // short run).
 //
+// The Socket.IO benchmark compares Duplex's socketio package with
+// Node.js socket.io: the testees siotestee/duplex and node/sio-server.js,
+// driven by cmd/siobench, its own load generator, which writes its own
+// section of RESULTS.md. Run it with make bench-socketio (BENCH_QUICK=1
+// for a short run).
+//
 // # Method
 //
 // BenchmarkEcho measures round trips over real loopback TCP: a server of

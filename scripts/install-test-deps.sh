@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine, as root:
 #   - Debian's chromium and python3-websockets (for /usr/bin/python3),
-#   - the Node.js peers of test/interop (npm ci from the committed lock),
+#   - the Node.js peers of test/interop and the Node.js testees of bench/node
+#     (npm ci from the committed locks),
 #   - a Redis server on 127.0.0.1:6379 that keeps nothing on disk.
 # Idempotent: each step runs only when its result is missing.
 set -euo pipefail
@@ -42,24 +43,31 @@ if ! command -v npm >/dev/null 2>&1; then
 	apt_install npm
 fi
 
-# Node.js peers, pinned by test/interop/package-lock.json.
-interop="$repo_root/test/interop"
-if [[ -f "$interop/package.json" ]]; then
-	stamp="$interop/node_modules/.install-stamp"
-	lock="$interop/package-lock.json"
-	if [[ ! -f "$stamp" ]] || [[ ! -d "$interop/node_modules/ws" ]] ||
-		[[ "$interop/package.json" -nt "$stamp" ]] ||
+# npm_ci DIR PACKAGE installs the npm packages of DIR from its lock, unless
+# they are there already (PACKAGE among them) and newer than package.json
+# and the lock.
+npm_ci() {
+	local dir="$1" pkg="$2"
+	[[ -f "$dir/package.json" ]] || return 0
+	local stamp="$dir/node_modules/.install-stamp" lock="$dir/package-lock.json"
+	if [[ ! -f "$stamp" ]] || [[ ! -d "$dir/node_modules/$pkg" ]] ||
+		[[ "$dir/package.json" -nt "$stamp" ]] ||
 		{ [[ -f "$lock" ]] && [[ "$lock" -nt "$stamp" ]]; }; then
 		if [[ -f "$lock" ]]; then
-			log "npm ci in test/interop"
-			(cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
+			log "npm ci in ${dir#"$repo_root"/}"
+			(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 		else
-			log "npm install in test/interop"
-			(cd "$interop" && npm install --no-audit --no-fund --loglevel=error)
+			log "npm install in ${dir#"$repo_root"/}"
+			(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
 		fi
 		touch "$stamp"
 	fi
-fi
+}
+
+# Node.js peers, pinned by test/interop/package-lock.json, and the Node.js
+# testees of the benchmarks (bench/node), which the bench tests run.
+npm_ci "$repo_root/test/interop" ws
+npm_ci "$repo_root/bench/node" socket.io
 
 # Redis on 127.0.0.1:6379, in memory only.
 if [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null || true)" != "PONG" ]]; then
