@@ -53,6 +53,7 @@ func (c *Conn) serveReady() bool {
 		return true // cannot happen: one readiness event at a time
 	}
 	c.drained = false // the poller saw bytes waiting
+	served := 0
 	for {
 		if c.readErr != nil {
 			c.readLock.unlock()
@@ -72,8 +73,30 @@ func (c *Conn) serveReady() bool {
 		}
 		c.markBurst()
 		c.onMessage(c, typ, p)
+		// Bytes may have come while onMessage ran: the socket is worth
+		// reading again, which is cheaper than the way through the
+		// poller, since the runtime looks for network events only when
+		// it has nothing else to run.
+		c.drained = false
+		served += len(p)
+		if served >= serveBudget && (c.rbuf == nil || c.r == c.w) {
+			// Back to the poller, behind the connections that became
+			// readable meanwhile; re-arming reports the bytes still
+			// waiting in the socket at once.
+			c.beforeWait()
+			c.releaseMsgBuf()
+			c.releaseReadBuf()
+			c.readLock.unlock()
+			return true
+		}
 	}
 }
+
+// serveBudget is how many bytes of messages one readiness event of a
+// served connection hands over before the connection goes back to the
+// poller, so that a peer that keeps sending cannot hold a worker while
+// other connections wait.
+const serveBudget = 64 << 10
 
 // finishServe ends a served connection.
 func (c *Conn) finishServe(err error) {
