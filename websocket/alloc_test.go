@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -41,5 +42,36 @@ func TestSteadyStateAllocations(t *testing.T) {
 				t.Errorf("%s, %d bytes: %.2f allocations per round trip, want 0", tc.name, n, allocs)
 			}
 		}
+	}
+}
+
+// TestWriteMessagesAllocations checks that a batch written with
+// WriteMessages and read back allocates nothing once warm.
+func TestWriteMessagesAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items; run without -race")
+	}
+	c := benchPair(t)
+	ctx := context.Background()
+	batch := []websocket.Message{
+		{Type: websocket.MessageText, Data: []byte("42[\"event\",1]")},
+		{Type: websocket.MessageBinary, Data: make([]byte, 100)},
+		{Type: websocket.MessageText, Data: bytes.Repeat([]byte("x"), 8<<10)},
+	}
+	roundTrip := func() {
+		if err := c.WriteMessages(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		for range batch {
+			if _, _, err := c.Read(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for range 50 {
+		roundTrip()
+	}
+	if allocs := testing.AllocsPerRun(200, roundTrip); allocs > 0 {
+		t.Errorf("%.2f allocations per batch, want 0", allocs)
 	}
 }

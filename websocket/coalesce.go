@@ -31,7 +31,7 @@ const (
 // in the same system call as the answers to the others.
 func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error) {
 	size := len(hdr) + len(p)
-	burst := c.burst.Load()
+	burst := c.burst.Load() || c.batching
 	if size > coalesceMaxFrame || !burst && c.pend == nil {
 		return false, nil
 	}
@@ -55,7 +55,7 @@ func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error)
 	if !burst {
 		return true, c.flushLocked()
 	}
-	if !c.pendFlag.Swap(true) {
+	if !c.pendFlag.Swap(true) && !c.batching {
 		if c.flushTimer == nil {
 			c.flushTimer = time.AfterFunc(coalesceDelay, c.flushOnTimer)
 		} else {

@@ -139,6 +139,7 @@ type Conn struct {
 	pendBytes   atomic.Int64
 	pendFlag    atomic.Bool // pend is not empty and a flush is armed
 	flushTimer  *time.Timer // guarded by frameLock
+	batching    bool        // WriteMessages queues every small frame; guarded by frameLock
 
 	// Closing.
 	closeOnce     sync.Once
