@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/duplexrt/duplex/websocket"
@@ -216,18 +217,26 @@ func (s *Session) writeWS(t *wsConn) {
 	}
 }
 
-// writeBatch writes the packets of batch as messages, within timeout.
+// writeBatch writes the packets of batch as messages, within timeout,
+// small ones in one system call.
 func writeBatch(conn *websocket.Conn, batch []outPacket, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	mp := messagesPool.Get().(*[]websocket.Message)
+	msgs := (*mp)[:0]
 	for _, p := range batch {
 		typ := websocket.MessageText
 		if p.binary {
 			typ = websocket.MessageBinary
 		}
-		if err := conn.Write(ctx, typ, p.data); err != nil {
-			return err
-		}
+		msgs = append(msgs, websocket.Message{Type: typ, Data: p.data})
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	err := conn.WriteMessages(ctx, msgs)
+	cancel()
+	clear(msgs)
+	*mp = msgs[:0]
+	messagesPool.Put(mp)
+	return err
 }
+
+// messagesPool holds the slices writeBatch hands to WriteMessages.
+var messagesPool = sync.Pool{New: func() any { return new([]websocket.Message) }}
