@@ -116,6 +116,7 @@ type Conn struct {
 	pollGen     int32 // tells this connection's poller events from stale ones
 	onMessage   func(c *Conn, typ MessageType, p []byte)
 	onClose     func(c *Conn, err error)
+	serveEnded  atomic.Bool // onClose was called or is being called
 	onPing      func(payload []byte)
 	onPong      func(payload []byte)
 

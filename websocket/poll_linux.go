@@ -110,10 +110,26 @@ func (p *poller) arm(c *Conn, op int) error {
 	return syscall.EpollCtl(p.epfd, op, int(c.pollFD), &ev)
 }
 
-// pollerRemove forgets a closed connection.
+// rearm arms c again after an event, unless it was closed: its
+// descriptor may belong to a new connection by now, whose registration
+// must not be touched.
+func (p *poller) rearm(c *Conn, op int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[c.pollFD] != c {
+		return ErrClosed
+	}
+	return p.arm(c, op)
+}
+
+// pollerRemove forgets a closed connection. A connection closed while it
+// waits in the poller gets no more events, so its serving is ended here,
+// on a goroutine of its own since the caller may hold any lock; when a
+// worker is reading it instead, that worker ends it.
 func pollerRemove(c *Conn) {
 	if p := thePoller.p; p != nil {
 		p.forget(c)
+		go c.endServeIfIdle()
 	}
 }
 
@@ -191,8 +207,9 @@ func (p *poller) ready(c *Conn, op int) {
 		p.forget(c)
 		return
 	}
-	if err := p.arm(c, op); err != nil {
+	if err := p.rearm(c, op); err != nil {
 		// The connection was closed meanwhile.
 		p.forget(c)
+		c.finishServe(ErrClosed)
 	}
 }

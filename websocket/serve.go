@@ -52,6 +52,10 @@ func (c *Conn) serveReady() bool {
 	if !c.readLock.tryLock() {
 		return true // cannot happen: one readiness event at a time
 	}
+	if c.serveEnded.Load() {
+		c.readLock.unlock()
+		return false // closed while the event was on its way
+	}
 	c.drained = false // the poller saw bytes waiting
 	served := 0
 	for {
@@ -98,10 +102,22 @@ func (c *Conn) serveReady() bool {
 // other connections wait.
 const serveBudget = 64 << 10
 
-// finishServe ends a served connection.
+// finishServe ends a served connection; only its first call counts.
 func (c *Conn) finishServe(err error) {
+	if !c.serveEnded.CompareAndSwap(false, true) {
+		return
+	}
 	c.closeNetConn()
 	if c.onClose != nil {
 		c.onClose(c, err)
+	}
+}
+
+// endServeIfIdle ends the serving of a connection that was closed while
+// no worker was reading it.
+func (c *Conn) endServeIfIdle() {
+	if c.readLock.tryLock() {
+		c.finishServe(ErrClosed)
+		c.readLock.unlock()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,5 +172,49 @@ func TestServeCloseFromHandler(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("onClose not called in time: the handshake did not complete")
+	}
+}
+
+// TestServeClosedWhileIdle closes served connections from other
+// goroutines while they wait for data: onClose still comes, once each.
+func TestServeClosedWhileIdle(t *testing.T) {
+	const n = 20
+	conns := make(chan *websocket.Conn, n)
+	var calls atomic.Int32
+	ended := make(chan error, n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Serve(func(*websocket.Conn, websocket.MessageType, []byte) {}, func(_ *websocket.Conn, err error) {
+			calls.Add(1)
+			ended <- err
+		})
+		conns <- c
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for range n {
+		dial(t, url, nil)
+	}
+	for i := range n {
+		c := <-conns
+		if i%2 == 0 {
+			go c.CloseNow()
+		} else {
+			go c.Close(websocket.StatusGoingAway, "") // the peer never answers
+		}
+	}
+	for range n {
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("onClose called for %d of %d connections closed while idle", calls.Load(), n)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if c := calls.Load(); c != n {
+		t.Errorf("onClose called %d times for %d connections", c, n)
 	}
 }
