@@ -44,11 +44,26 @@ func leakedGoroutines() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var left []string
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if pollerIdle(g) {
+			continue
+		}
 		if strings.Contains(g, "duplex/engineio.") || strings.Contains(g, "duplex/websocket.") {
 			left = append(left, g)
 		}
 	}
 	return left
+}
+
+// pollerIdle reports whether stack g is one of package websocket's
+// poller goroutines with nothing to do: its loop, or a worker waiting for
+// the next ready connection. They are shared by every served connection
+// of the process and outlive any one of them.
+func pollerIdle(g string) bool {
+	if strings.Contains(g, "websocket.(*poller).loop") {
+		return true
+	}
+	_, frames, _ := strings.Cut(g, "\n")
+	return strings.HasPrefix(frames, "github.com/duplexrt/duplex/websocket.(*poller).worker(")
 }
 
 // msg is a message a session received.

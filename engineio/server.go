@@ -254,7 +254,7 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	if s.state != stateClosed {
-		srv.goTracked(func() { s.readWS(t) })
+		s.serveWS(t)
 	}
 	s.mu.Unlock()
 }

@@ -15,9 +15,9 @@ import (
 // text messages, binary messages as they are (spec: "Packet encoding",
 // WebSocket).
 //
-// One goroutine reads it (readWS) for as long as it is open. Writes come
-// from one writer goroutine at a time (writeWS), or from the reader for
-// the probe's answer before the upgrade.
+// It is read with websocket.Conn.Serve (serveWS) for as long as it is
+// open. Writes come from one writer goroutine at a time (writeWS), or
+// from the reading for the probe's answer before the upgrade.
 type wsConn struct {
 	conn *websocket.Conn
 	dead bool // the reader saw the connection end; guarded by Session.mu
@@ -58,37 +58,47 @@ func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 		defer s.mu.Unlock()
 		s.abandonProbeLocked(t)
 	})
-	srv.goTracked(func() { s.readWS(t) })
+	s.serveWS(t)
 }
 
-// readWS reads t until it ends. The reads need no deadline of their own:
-// the heartbeat closes the session of a client that went quiet, and
-// UpgradeTimeout a probe, which closes t and ends the read.
-func (s *Session) readWS(t *wsConn) {
-	var scratch []byte
-	for {
-		typ, data, err := t.conn.Read(context.Background())
-		if err != nil {
-			s.wsEnded(t, err)
+// serveWS reads t until it ends, with websocket.Conn.Serve: a session
+// whose client sends nothing holds no goroutine and no read buffer. The
+// reads need no deadline of their own: the heartbeat closes the session
+// of a client that went quiet, and UpgradeTimeout a probe, which closes t
+// and ends the reading. Shutdown waits for the reading to end.
+func (s *Session) serveWS(t *wsConn) {
+	s.srv.work.add()
+	t.conn.Serve(func(_ *websocket.Conn, typ websocket.MessageType, data []byte) {
+		s.wsMessage(t, typ, data)
+	}, func(_ *websocket.Conn, err error) {
+		defer s.srv.work.done()
+		s.wsEnded(t, err)
+	})
+}
+
+// wsMessage acts on a message of t.
+func (s *Session) wsMessage(t *wsConn, typ websocket.MessageType, data []byte) {
+	var p packet
+	if typ == websocket.MessageBinary {
+		p = packet{typ: packetMessage, data: data, binary: true}
+	} else {
+		var err error
+		// Binary data comes in binary messages: a base64 text packet
+		// is rare enough to decode into a buffer of its own.
+		if p, _, err = decodePacket(data, nil); err != nil {
+			s.wsParseError(t, err)
 			return
 		}
-		var p packet
-		if typ == websocket.MessageBinary {
-			p = packet{typ: packetMessage, data: data, binary: true}
-		} else if p, scratch, err = decodePacket(data, scratch); err != nil {
-			s.wsParseError(t, err)
-			continue
-		}
-		s.mu.Lock()
-		switch t {
-		case s.probe:
-			s.onProbePacketLocked(t, p) // unlocks
-		case s.ws:
-			s.mu.Unlock()
-			s.onPacket(p)
-		default:
-			s.mu.Unlock() // an abandoned probe or a finished session
-		}
+	}
+	s.mu.Lock()
+	switch t {
+	case s.probe:
+		s.onProbePacketLocked(t, p) // unlocks
+	case s.ws:
+		s.mu.Unlock()
+		s.onPacket(p)
+	default:
+		s.mu.Unlock() // an abandoned probe or a finished session
 	}
 }
 

@@ -68,7 +68,7 @@ func leakedGoroutines() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var left []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "testing.tRunner") || strings.Contains(g, "testing.(*T).Run") {
+		if strings.Contains(g, "testing.tRunner") || strings.Contains(g, "testing.(*T).Run") || pollerIdle(g) {
 			continue
 		}
 		if strings.Contains(g, "duplex/socketio.") || strings.Contains(g, "duplex/engineio.") || strings.Contains(g, "duplex/websocket.") {
@@ -76,6 +76,18 @@ func leakedGoroutines() []string {
 		}
 	}
 	return left
+}
+
+// pollerIdle reports whether stack g is one of package websocket's
+// poller goroutines with nothing to do: its loop, or a worker waiting for
+// the next ready connection. They are shared by every served connection
+// of the process and outlive any one of them.
+func pollerIdle(g string) bool {
+	if strings.Contains(g, "websocket.(*poller).loop") {
+		return true
+	}
+	_, frames, _ := strings.Cut(g, "\n")
+	return strings.HasPrefix(frames, "github.com/duplexrt/duplex/websocket.(*poller).worker(")
 }
 
 // A wsClient speaks Engine.IO and Socket.IO by hand over a WebSocket, as

@@ -874,7 +874,7 @@ func goroutineStacks() []goroutineStack {
 func duplexGoroutines(mark goroutineMark) []string {
 	var left []string
 	for _, g := range goroutineStacks() {
-		if mark[g.id] || strings.Contains(g.stack, "websocket.(*poller).loop") {
+		if mark[g.id] || pollerIdle(g.stack) {
 			continue
 		}
 		for _, pkg := range []string{"duplex/engineio.", "duplex/socketio.", "duplex/websocket."} {
@@ -885,6 +885,18 @@ func duplexGoroutines(mark goroutineMark) []string {
 		}
 	}
 	return left
+}
+
+// pollerIdle reports whether stack g is one of package websocket's
+// poller goroutines with nothing to do: its loop, or a worker waiting for
+// the next ready connection. They are shared by every served connection
+// of the process and outlive any one of them.
+func pollerIdle(g string) bool {
+	if strings.Contains(g, "websocket.(*poller).loop") {
+		return true
+	}
+	_, frames, _ := strings.Cut(g, "\n")
+	return strings.HasPrefix(frames, "github.com/duplexrt/duplex/websocket.(*poller).worker(")
 }
 
 // checkNoGoroutinesLeft fails the test if goroutines of engineio,
