@@ -143,7 +143,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		switch {
 		case s.state == stateOpen:
 			s.closeLocked(reasonShutdown, min(shutdownGrace, srv.cfg.stall))
-		case s.state == stateClosing && s.transport == transportPolling:
+		case s.state == stateClosing:
 			s.armCloseTimerLocked(min(shutdownGrace, srv.cfg.stall))
 		}
 		s.mu.Unlock()

@@ -64,7 +64,11 @@ type Session struct {
 }
 
 func (srv *Server) newSession(id string, r *http.Request, transport string) *Session {
-	req := r.Clone(context.WithoutCancel(r.Context()))
+	// A shallow copy: net/http makes the header map, URL and the rest
+	// anew for every request and never touches them after the handler,
+	// so the session may keep them rather than copies. The body, which
+	// holds the connection's buffers, is not kept.
+	req := r.WithContext(context.WithoutCancel(r.Context()))
 	req.Body = http.NoBody
 	req.GetBody = nil
 	return &Session{srv: srv, id: id, req: req, transport: transport}
@@ -161,7 +165,7 @@ func (s *Session) Close() error {
 
 // closeLocked starts closing an open session with reason. A polling
 // client with no GET waiting gets wait to come back for its packets and
-// the close packet.
+// the close packet; a WebSocket client, to take its packets.
 func (s *Session) closeLocked(reason string, wait time.Duration) {
 	s.state = stateClosing
 	s.closeReason = reason
@@ -169,6 +173,9 @@ func (s *Session) closeLocked(reason string, wait time.Duration) {
 	switch {
 	case s.transport == transportWebSocket:
 		s.kickLocked() // the writer finishes the session once the queue is out
+		// The heartbeat is stopped: a client that does not read is
+		// dropped after wait.
+		s.armCloseTimerLocked(wait)
 	case s.poll != nil:
 		// A GET is waiting, so nothing is queued (kickLocked hands the
 		// queue to a waiting GET at once).
@@ -178,9 +185,8 @@ func (s *Session) closeLocked(reason string, wait time.Duration) {
 	}
 }
 
-// armCloseTimerLocked drops a closing polling session if its client has
-// not come back for the close packet within wait. Server.Shutdown waits
-// for the timer.
+// armCloseTimerLocked drops a closing session whose client has not taken
+// its last packets within wait. Server.Shutdown waits for the timer.
 func (s *Session) armCloseTimerLocked(wait time.Duration) {
 	if s.closeTimer != nil && !s.closeTimer.Stop() {
 		return // firing: the session finishes now

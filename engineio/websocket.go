@@ -214,7 +214,7 @@ func (s *Session) writeWS(t *wsConn) {
 			return
 		}
 		s.mu.Unlock()
-		err := writeBatch(t.conn, batch, s.srv.cfg.stall)
+		err := writeBatch(t.conn, batch)
 		s.mu.Lock()
 		s.recycleLocked(batch)
 		if err != nil {
@@ -227,9 +227,11 @@ func (s *Session) writeWS(t *wsConn) {
 	}
 }
 
-// writeBatch writes the packets of batch as messages, within timeout,
-// small ones in one system call.
-func writeBatch(conn *websocket.Conn, batch []outPacket, timeout time.Duration) error {
+// writeBatch writes the packets of batch as messages, small ones in one
+// system call. The write needs no deadline of its own: a client that
+// stops reading gets no more pings, so the heartbeat closes its session,
+// which ends the write.
+func writeBatch(conn *websocket.Conn, batch []outPacket) error {
 	mp := messagesPool.Get().(*[]websocket.Message)
 	msgs := (*mp)[:0]
 	for _, p := range batch {
@@ -239,9 +241,7 @@ func writeBatch(conn *websocket.Conn, batch []outPacket, timeout time.Duration) 
 		}
 		msgs = append(msgs, websocket.Message{Type: typ, Data: p.data})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	err := conn.WriteMessages(ctx, msgs)
-	cancel()
+	err := conn.WriteMessages(context.Background(), msgs)
 	clear(msgs)
 	*mp = msgs[:0]
 	messagesPool.Put(mp)

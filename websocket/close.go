@@ -167,7 +167,11 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
+	// A writer stuck on a peer that does not read holds the frame lock:
+	// the close frame waits for it at most closeTimeout.
+	stuck := time.AfterFunc(closeTimeout, c.closeNetConn)
 	err := c.writeControl(opClose, closePayload(code, reason))
+	stuck.Stop()
 	if err != nil && !errors.Is(err, ErrClosed) {
 		c.closeNetConn()
 		return err
