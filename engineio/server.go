@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplexrt/duplex/internal/gopool"
 	"github.com/duplexrt/duplex/websocket"
 )
 
@@ -301,10 +302,10 @@ func (srv *Server) acceptOptions(r *http.Request) *websocket.AcceptOptions {
 // goTracked runs f in a goroutine that Shutdown waits for.
 func (srv *Server) goTracked(f func()) {
 	srv.work.add()
-	go func() {
+	gopool.Go(func() {
 		defer srv.work.done()
 		f()
-	}()
+	})
 }
 
 // A tracker counts running goroutines and lets one wait until none is

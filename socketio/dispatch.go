@@ -3,6 +3,8 @@ package socketio
 import (
 	"runtime/debug"
 	"time"
+
+	"github.com/duplexrt/duplex/internal/gopool"
 )
 
 // enqueue adds work for the dispatcher, starting it if needed. Work for a
@@ -23,7 +25,7 @@ func (c *client) enqueue(f func(), packet bool) {
 	if !c.running {
 		c.running = true
 		c.srv.dispatchers.add()
-		go c.dispatch()
+		gopool.Go(c.dispatch)
 	}
 	c.mu.Unlock()
 }
