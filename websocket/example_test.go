@@ -88,3 +88,42 @@ func ExampleConn_Writer() {
 	// got 10000 bytes
 	// 1000 (normal closure)
 }
+
+// A server that answers every message with a batch of three, written
+// together in one system call.
+func ExampleConn_WriteMessages() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_, p, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		c.WriteMessages(r.Context(), []websocket.Message{
+			{Type: websocket.MessageText, Data: []byte("first")},
+			{Type: websocket.MessageBinary, Data: p},
+			{Type: websocket.MessageText, Data: []byte("last")},
+		})
+		c.Close(websocket.StatusNormalClosure, "")
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(ctx, websocket.MessageText, []byte("hi"))
+	for range 3 {
+		typ, p, _ := c.Read(ctx)
+		fmt.Println(typ, string(p))
+	}
+	// Output:
+	// text first
+	// binary hi
+	// text last
+}
