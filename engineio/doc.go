@@ -46,9 +46,12 @@
 // client by SendQueueMessages and SendQueueBytes (Send returns
 // ErrQueueFull past them), and every wait on a client by
 // PingInterval+PingTimeout, after which the client itself considers the
-// session lost. A WebSocket session costs one goroutine while idle, its
-// reader, plus a writer while it has messages to send; a polling session
-// costs none between requests.
+// session lost. A session holds no goroutine while idle: a WebSocket is
+// read with websocket.Conn.Serve, whose poller hands a connection with
+// data waiting to a worker, and a writer runs only while messages wait,
+// writing them in one system call; a polling session costs none between
+// requests. With 10,000 idle Socket.IO clients the server holds about
+// 11 KiB of resident memory per client (bench/RESULTS.md).
 //
 // # Concurrency
 //
