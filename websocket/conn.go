@@ -129,9 +129,7 @@ type Conn struct {
 	writeErr   error         // guarded by frameLock; sticky
 	closeSent  bool          // guarded by frameLock
 	hdrBuf     [maxHeaderSize]byte
-	iov        [2][]byte   // guarded by frameLock
-	bufs       net.Buffers // guarded by frameLock
-	writeWatch ctxWatch    // guarded by frameLock
+	writeWatch ctxWatch // guarded by frameLock
 
 	// Coalescing of small frames (coalesce.go).
 	burst       atomic.Bool // the reader has more received bytes waiting

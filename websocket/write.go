@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -258,10 +260,12 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op opcode, p []byte) (int, e
 
 	if !c.client && hn+len(p) > writeBufferSize && c.writev {
 		// Large server frames: header and payload in one writev, no copy.
-		c.iov[0], c.iov[1] = hdr[:hn], p
-		c.bufs = c.iov[:]
-		n, err := c.bufs.WriteTo(c.netConn)
-		c.iov[1] = nil
+		v := frameVecsPool.Get().(*frameVecs)
+		v.iov[0], v.iov[1] = hdr[:hn], p
+		v.bufs = v.iov[:]
+		n, err := v.bufs.WriteTo(c.netConn)
+		*v = frameVecs{}
+		frameVecsPool.Put(v)
 		return int(n), err
 	}
 
@@ -325,3 +329,13 @@ func lockError(err error) error {
 	}
 	return err
 }
+
+// frameVecs holds the header and payload of a large frame for one
+// writev. They come from a pool rather than the Conn, which they would
+// make larger for every connection, idle ones included.
+type frameVecs struct {
+	iov  [2][]byte
+	bufs net.Buffers
+}
+
+var frameVecsPool = sync.Pool{New: func() any { return new(frameVecs) }}
