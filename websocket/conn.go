@@ -111,6 +111,7 @@ type Conn struct {
 	rawDst      []byte // where rawTry reads
 	rawN        int    // what rawTry read
 	drained     bool   // rawTry's last read found the socket emptied
+	bigReads    bool   // served, and the last data frame was large: read in big chunks
 	nonblocking bool   // served by the poller: reads never wait (serve.go)
 	pollFD      int32
 	pollGen     int32 // tells this connection's poller events from stale ones

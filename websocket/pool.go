@@ -12,11 +12,16 @@ type buffer struct{ b []byte }
 const (
 	readBufferSize  = 4096
 	writeBufferSize = 4096 + maxHeaderSize
+	// bigReadBufferSize is the read buffer of a served connection that
+	// receives large messages: one read brings several, which are then
+	// handed over where they lie.
+	bigReadBufferSize = 64 << 10
 )
 
 var (
-	readBufPool  = sync.Pool{New: func() any { return &buffer{b: make([]byte, readBufferSize)} }}
-	writeBufPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, writeBufferSize)} }}
+	readBufPool    = sync.Pool{New: func() any { return &buffer{b: make([]byte, readBufferSize)} }}
+	bigReadBufPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, bigReadBufferSize)} }}
+	writeBufPool   = sync.Pool{New: func() any { return &buffer{b: make([]byte, writeBufferSize)} }}
 )
 
 // Message buffers come in power-of-two classes from 4 KiB to 16 MiB, so a

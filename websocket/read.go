@@ -254,6 +254,12 @@ func (c *Conn) nextFrame() error {
 		if err := c.checkHeader(h); err != nil {
 			return err
 		}
+		if !h.op.isControl() {
+			// Payloads that fill a small buffer but of which several fit
+			// a big one are read in big chunks; larger ones go straight
+			// to their place (readPayload).
+			c.bigReads = c.nonblocking && h.length >= readBufferSize && h.length <= bigReadBufferSize/2
+		}
 		if h.op.isControl() {
 			total := n + int(h.length)
 			if c.w-c.r < total {
@@ -352,7 +358,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	case c.rbuf != nil && c.r < c.w:
 		n = copy(p, c.rbuf.b[c.r:c.w])
 		c.r += n
-	case len(p) >= readBufferSize:
+	case len(p) >= readBufferSize && !c.bigReads:
 		// Large payloads go straight from the socket to their place.
 		c.beforeWait()
 		c.releaseReadBuf()
@@ -483,9 +489,13 @@ func (c *Conn) rawRead(fd uintptr) bool {
 func (c *Conn) fillNow() error {
 	switch {
 	case c.rbuf == nil:
-		c.rbuf = readBufPool.Get().(*buffer)
+		c.rbuf = c.getReadBuf()
 		c.r, c.w = 0, 0
 	case c.r == c.w:
+		if c.bigReads != (len(c.rbuf.b) == bigReadBufferSize) {
+			c.releaseReadBuf()
+			c.rbuf = c.getReadBuf()
+		}
 		c.r, c.w = 0, 0
 	case c.w == len(c.rbuf.b):
 		c.w = copy(c.rbuf.b, c.rbuf.b[c.r:c.w])
@@ -542,11 +552,23 @@ func (c *Conn) rawTry(fd uintptr) bool {
 	}
 }
 
+// getReadBuf returns a read buffer of the size the connection's traffic
+// calls for.
+func (c *Conn) getReadBuf() *buffer {
+	if c.bigReads {
+		return bigReadBufPool.Get().(*buffer)
+	}
+	return readBufPool.Get().(*buffer)
+}
+
 // releaseReadBuf returns rbuf to the pool when it holds no unread bytes.
 func (c *Conn) releaseReadBuf() {
 	if c.rbuf != nil && c.r == c.w {
-		if len(c.rbuf.b) == readBufferSize {
+		switch len(c.rbuf.b) {
+		case readBufferSize:
 			readBufPool.Put(c.rbuf)
+		case bigReadBufferSize:
+			bigReadBufPool.Put(c.rbuf)
 		}
 		c.rbuf = nil
 		c.r, c.w = 0, 0

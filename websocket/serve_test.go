@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/duplexrt/duplex/websocket"
 )
@@ -216,5 +217,42 @@ func TestServeClosedWhileIdle(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if c := calls.Load(); c != n {
 		t.Errorf("onClose called %d times for %d connections", c, n)
+	}
+}
+
+// TestServePipelinedSizes sends a long burst of messages of mixed sizes,
+// around the read buffers' sizes, without waiting for the echoes: the
+// served side reads them in chunks of either size and must hand each
+// over whole, in order.
+func TestServePipelinedSizes(t *testing.T) {
+	url, _ := serveEcho(t, &websocket.AcceptOptions{ReadLimit: 1 << 20})
+	c := dial(t, url, &websocket.DialOptions{ReadLimit: 1 << 20})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sizes := []int{10, 4095, 4096, 5000, 16 << 10, 100, 32 << 10, 32<<10 + 1, 40 << 10, 64 << 10, 3, 20 << 10}
+	var msgs [][]byte
+	for i := range 300 {
+		msgs = append(msgs, jsonLike(sizes[i%len(sizes)]+i%7))
+	}
+	go func() {
+		for i, m := range msgs {
+			typ := websocket.MessageText
+			if i%3 == 0 || !utf8.Valid(m) {
+				typ = websocket.MessageBinary
+			}
+			if err := c.Write(ctx, typ, m); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i, want := range msgs {
+		_, got, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("message %d: %d bytes back, want %d", i, len(got), len(want))
+		}
 	}
 }
