@@ -27,7 +27,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -38,6 +37,8 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/bench/internal/mdsection"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // testees are the servers, Duplex first.
@@ -177,7 +178,7 @@ func main() {
 	if len(b.testees) == 0 {
 		log.Fatal("no testee to run: make bench-build")
 	}
-	if tasksetPath == "" {
+	if proc.TasksetPath == "" {
 		log.Printf("no taskset: server and load generator are not pinned")
 	}
 	b.loadBefore = loadAverage()
@@ -353,23 +354,23 @@ func (b *bench) measureQuiet(fig figure, testee string) (sample, error) {
 // measure starts a fresh testee, generates the figure's load on it from
 // a worker process and returns the sample.
 func (b *bench) measure(fig figure, testee string, extra []string) (sample, error) {
-	srv, err := startServer(testee, b.binary(testee), serverCPU, extra...)
+	srv, err := proc.Start(testee, b.binary(testee), serverCPU, extra...)
 	if err != nil {
 		return sample{}, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	var s sample
 	if fig.lower {
 		// Let the process finish starting (Node's first collections).
 		time.Sleep(500 * time.Millisecond)
-		if s.RSSBefore, err = rssKiB(srv.pid); err != nil {
+		if s.RSSBefore, err = proc.RSSKiB(srv.PID); err != nil {
 			return s, err
 		}
 	}
-	wc := newWorkerConfig(fig, "ws://"+srv.addr+fig.path, srv.pid)
+	wc := newWorkerConfig(fig, "ws://"+srv.Addr+fig.path, srv.PID)
 	arg, _ := json.Marshal(wc)
-	cmd := pinned(loadCPU, b.self, "-worker", string(arg))
-	stderr := &lockedBuffer{}
+	cmd := proc.Pinned(loadCPU, b.self, "-worker", string(arg))
+	stderr := &proc.TailBuffer{}
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -398,11 +399,11 @@ func (b *bench) measure(fig figure, testee string, extra []string) (sample, erro
 				continue
 			}
 			s.Opened, _ = strconv.Atoi(strings.TrimPrefix(line, "OPENED "))
-			s.RSSAfter, err = settledRSS(srv.pid, fig.settle)
+			s.RSSAfter, err = settledRSS(srv.PID, fig.settle)
 			if len(extra) > 0 {
 				// Profiling: the testee writes its heap profile as it
 				// stops, which must be while it holds the connections.
-				srv.stop()
+				srv.Stop()
 			}
 			stdin.Close()
 			if err != nil {
@@ -417,8 +418,8 @@ func (b *bench) measure(fig figure, testee string, extra []string) (sample, erro
 	}
 	if err := cmd.Wait(); err != nil || res == nil {
 		select {
-		case <-srv.exited:
-			return s, fmt.Errorf("the testee exited (stderr: %s); worker: %v %s", srv.stderr, err, stderr)
+		case <-srv.Exited():
+			return s, fmt.Errorf("the testee exited (stderr: %s); worker: %v %s", srv.Stderr(), err, stderr)
 		default:
 		}
 		return s, fmt.Errorf("worker: %v (stderr: %s)", err, stderr)
@@ -451,14 +452,14 @@ func (b *bench) measure(fig figure, testee string, extra []string) (sample, erro
 // ten seconds more, and returns it.
 func settledRSS(pid int, settle time.Duration) (int64, error) {
 	time.Sleep(settle)
-	prev, err := rssKiB(pid)
+	prev, err := proc.RSSKiB(pid)
 	if err != nil {
 		return 0, err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
-		cur, err := rssKiB(pid)
+		cur, err := proc.RSSKiB(pid)
 		if err != nil {
 			return 0, err
 		}
@@ -524,5 +525,3 @@ func loadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
-
-var _ io.Writer = (*lockedBuffer)(nil)

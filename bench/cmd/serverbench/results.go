@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // stats summarizes the runs of one testee on one figure: every field is
@@ -278,7 +280,7 @@ func (b *bench) writeMethod(w *strings.Builder) {
 	p := b.plan
 	pin := "The testee runs pinned to CPU 0 (`taskset -c 0`) and the load generator to CPU 1 (`taskset -c 1`), so " +
 		"that each has one core of its own; the Go testees therefore run with GOMAXPROCS=1."
-	if tasksetPath == "" {
+	if proc.TasksetPath == "" {
 		pin = "taskset was not found: the testee and the load generator were **not** pinned to separate CPUs."
 	}
 	var cfg0 = p.figures[0].cfg

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/internal/loadgen"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // workerConfig is the load a worker process generates; the runner passes
@@ -91,8 +93,8 @@ func runWorker(arg string, stdin io.Reader, stdout io.Writer) error {
 			out.Flush()
 		},
 		Measuring: func(started bool) {
-			ticks, _ := cpuTicks(wc.ServerPID)
-			busy, _ := busyTicks()
+			ticks, _ := proc.CPUTicks(wc.ServerPID)
+			busy, _ := proc.BusyTicks()
 			if started {
 				serverStart, busyStart, selfStart, at = ticks, busy, selfCPU(), time.Now()
 			} else {
@@ -109,9 +111,9 @@ func runWorker(arg string, stdin io.Reader, stdout io.Writer) error {
 	}
 	res := workerResult{Report: rep}
 	if d := end.Sub(at).Seconds(); d > 0 {
-		res.ServerCPU = float64(serverEnd-serverStart) / clockTicks / d
+		res.ServerCPU = float64(serverEnd-serverStart) / proc.ClockTicks / d
 		res.LoadCPU = (selfEnd - selfStart).Seconds() / d
-		all := float64(busyEnd-busyStart) / clockTicks / d
+		all := float64(busyEnd-busyStart) / proc.ClockTicks / d
 		res.OtherCPU = max(0, all-res.ServerCPU-res.LoadCPU)
 	}
 	b, err := json.Marshal(res)

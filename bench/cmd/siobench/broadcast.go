@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // broadcastConfig is the broadcast figure: clients connected, of which
@@ -122,7 +124,7 @@ func (s *sender) loop(stop <-chan struct{}) error {
 func (s *sender) inFlight() int { return cap(s.credits) - len(s.credits) }
 
 // runBroadcast measures the broadcast figure against the testee t.
-func runBroadcast(ctx context.Context, t *testee, cfg broadcastConfig) (sample, error) {
+func runBroadcast(ctx context.Context, t *proc.Testee, cfg broadcastConfig) (sample, error) {
 	if cfg.senders > cfg.clients || cfg.senders <= 0 || cfg.window <= 0 || cfg.payload < payloadHead {
 		return sample{}, errors.New("broadcast: bad configuration")
 	}
@@ -135,7 +137,7 @@ func runBroadcast(ctx context.Context, t *testee, cfg broadcastConfig) (sample, 
 		}
 		r.senders[i] = s
 	}
-	clients, err := connectAll(ctx, t.addr, cfg.clients, connectConcurrency, r.mon, func(int) handler {
+	clients, err := connectAll(ctx, t.Addr, cfg.clients, connectConcurrency, r.mon, func(int) handler {
 		return &broadcastClient{run: r, next: make([]int64, cfg.senders)}
 	})
 	if err != nil {
@@ -157,7 +159,7 @@ func runBroadcast(ctx context.Context, t *testee, cfg broadcastConfig) (sample, 
 			}
 		})
 	}
-	m, err := measureWindow(ctx, r.mon, t.pid, cfg.warmup, cfg.measure, nil, func() [2]int64 {
+	m, err := measureWindow(ctx, r.mon, t.PID, cfg.warmup, cfg.measure, nil, func() [2]int64 {
 		return [2]int64{r.delivered.Load(), r.completed.Load()}
 	})
 	close(stop)

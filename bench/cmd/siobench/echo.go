@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // echoConfig is the round-trip figure: every client emits "echo" with
@@ -88,12 +90,12 @@ func appendEcho(dst []byte, id int, seq int64, size int) []byte {
 }
 
 // runEcho measures the round-trip figure against the testee t.
-func runEcho(ctx context.Context, t *testee, cfg echoConfig) (sample, error) {
+func runEcho(ctx context.Context, t *proc.Testee, cfg echoConfig) (sample, error) {
 	if cfg.payload < payloadHead {
 		return sample{}, fmt.Errorf("echo: payload under %d bytes", payloadHead)
 	}
 	r := &echoRun{cfg: cfg, mon: newMonitor(), base: time.Now()}
-	clients, err := connectAll(ctx, t.addr, cfg.clients, connectConcurrency, r.mon, func(id int) handler {
+	clients, err := connectAll(ctx, t.Addr, cfg.clients, connectConcurrency, r.mon, func(id int) handler {
 		// The read loop starts only after connect's own echo, which
 		// takes acknowledgement id readyAck.
 		return &echoClient{run: r, id: id, seq: readyAck + 1}
@@ -113,7 +115,7 @@ func runEcho(ctx context.Context, t *testee, cfg echoConfig) (sample, error) {
 			return sample{}, fmt.Errorf("echo: client %d: %w", c.id, err)
 		}
 	}
-	m, err := measureWindow(ctx, r.mon, t.pid, cfg.warmup, cfg.measure, &r.phase, func() [2]int64 {
+	m, err := measureWindow(ctx, r.mon, t.PID, cfg.warmup, cfg.measure, &r.phase, func() [2]int64 {
 		return [2]int64{r.acks.Load()}
 	})
 	if err != nil {

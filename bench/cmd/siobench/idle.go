@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // idleConfig is the memory figure: the server's resident memory grows
@@ -36,16 +38,16 @@ func (idleClient) ack(c *client, p []byte) error {
 // runIdle measures the memory figure against a fresh testee t: its RSS
 // before any client, and after cfg.clients clients have connected,
 // joined the room and idled for cfg.settle.
-func runIdle(ctx context.Context, t *testee, cfg idleConfig) (sample, error) {
+func runIdle(ctx context.Context, t *proc.Testee, cfg idleConfig) (sample, error) {
 	if err := sleep(ctx, cfg.before); err != nil {
 		return sample{}, err
 	}
-	before, err := rssKiB(t.pid)
+	before, err := proc.RSSKiB(t.PID)
 	if err != nil {
 		return sample{}, err
 	}
 	mon := newMonitor()
-	clients, err := connectAll(ctx, t.addr, cfg.clients, connectConcurrency, mon, func(int) handler { return idleClient{} })
+	clients, err := connectAll(ctx, t.Addr, cfg.clients, connectConcurrency, mon, func(int) handler { return idleClient{} })
 	if err != nil {
 		return sample{}, err
 	}
@@ -56,12 +58,12 @@ func runIdle(ctx context.Context, t *testee, cfg idleConfig) (sample, error) {
 	if err := mon.Err(); err != nil {
 		return sample{}, err
 	}
-	after, err := rssKiB(t.pid)
+	after, err := proc.RSSKiB(t.PID)
 	if err != nil {
 		return sample{}, err
 	}
 	if cfg.snapshot {
-		syscall.Kill(t.pid, syscall.SIGUSR1)
+		syscall.Kill(t.PID, syscall.SIGUSR1)
 		if err := sleep(ctx, 2*time.Second); err != nil {
 			return sample{}, err
 		}

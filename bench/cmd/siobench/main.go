@@ -73,6 +73,8 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/bench/internal/mdsection"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // testees are the servers compared, Duplex first: the reference.
@@ -245,7 +247,7 @@ func (b *bench) runAll() {
 
 // measure runs one figure against a fresh testee.
 func (b *bench) measure(fig figure, name string, extra ...string) sample {
-	t, err := startTestee(name, b.binary(name), serverCPU, extra...)
+	t, err := proc.Start(name, b.binary(name), serverCPU, extra...)
 	if err != nil {
 		return sample{Failed: err.Error()}
 	}
@@ -253,16 +255,16 @@ func (b *bench) measure(fig figure, name string, extra ...string) sample {
 	s, err := fig.run(ctx, t)
 	cancel()
 	select {
-	case <-t.exited:
+	case <-t.Exited():
 		if err == nil {
 			err = errors.New("the testee exited during the run")
 		}
 	default:
 	}
-	t.stop()
+	t.Stop()
 	if err != nil {
 		s = sample{Failed: err.Error()}
-		if msg := t.stderr.String(); msg != "" {
+		if msg := t.Stderr(); msg != "" {
 			s.Failed += " (stderr: " + firstLines(msg, 3) + ")"
 		}
 	}

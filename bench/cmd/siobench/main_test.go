@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 func TestPayload(t *testing.T) {
@@ -98,29 +100,29 @@ func TestFigures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			figures := []struct {
 				name string
-				run  func(ctx context.Context, tt *testee) (sample, error)
+				run  func(ctx context.Context, tt *proc.Testee) (sample, error)
 			}{
-				{"bcast", func(ctx context.Context, tt *testee) (sample, error) {
+				{"bcast", func(ctx context.Context, tt *proc.Testee) (sample, error) {
 					return runBroadcast(ctx, tt, broadcastConfig{clients: 20, senders: 3, window: 4, payload: 64, warmup: 200 * time.Millisecond, measure: time.Second, drain: 10 * time.Second})
 				}},
-				{"echo", func(ctx context.Context, tt *testee) (sample, error) {
+				{"echo", func(ctx context.Context, tt *proc.Testee) (sample, error) {
 					return runEcho(ctx, tt, echoConfig{clients: 20, payload: 32, warmup: 200 * time.Millisecond, measure: time.Second, drain: 10 * time.Second})
 				}},
-				{"idle", func(ctx context.Context, tt *testee) (sample, error) {
+				{"idle", func(ctx context.Context, tt *proc.Testee) (sample, error) {
 					return runIdle(ctx, tt, idleConfig{clients: 20, settle: 200 * time.Millisecond})
 				}},
 			}
 			for _, fig := range figures {
-				tt, err := startTestee(name, bin, -1)
+				tt, err := proc.Start(name, bin, -1)
 				if err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				s, err := fig.run(ctx, tt)
 				cancel()
-				tt.stop()
+				tt.Stop()
 				if err != nil {
-					t.Fatalf("%s: %v (stderr: %s)", fig.name, err, tt.stderr)
+					t.Fatalf("%s: %v (stderr: %s)", fig.name, err, tt.Stderr())
 				}
 				if s.Messages == 0 || s.Value == 0 && fig.name != "idle" {
 					t.Fatalf("%s: nothing measured: %+v", fig.name, s)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
 // A figure is one measurement, made against each testee.
@@ -14,7 +16,7 @@ type figure struct {
 	unit   string        // of sample.Value
 	higher bool          // a higher Value is better
 	limit  time.Duration // bound on one measurement, connections included
-	run    func(ctx context.Context, t *testee) (sample, error)
+	run    func(ctx context.Context, t *proc.Testee) (sample, error)
 
 	// snapshot is the figure to run instead when profiling for memory.
 	snapshot *figure
@@ -55,14 +57,14 @@ func makePlan(quick bool) plan {
 		unit:   "events/s",
 		higher: true,
 		limit:  2*time.Minute + bc.warmup + bc.measure,
-		run:    func(ctx context.Context, t *testee) (sample, error) { return runBroadcast(ctx, t, bc) },
+		run:    func(ctx context.Context, t *proc.Testee) (sample, error) { return runBroadcast(ctx, t, bc) },
 	}, {
 		key:    "echo",
 		title:  fmt.Sprintf("echo with acknowledgement, %s clients, one in flight each (%d B)", thousands(ec.clients), ec.payload),
 		unit:   "acks/s",
 		higher: true,
 		limit:  2*time.Minute + ec.warmup + ec.measure,
-		run:    func(ctx context.Context, t *testee) (sample, error) { return runEcho(ctx, t, ec) },
+		run:    func(ctx context.Context, t *proc.Testee) (sample, error) { return runEcho(ctx, t, ec) },
 	}}
 	for _, ic := range p.idle {
 		fig := figure{
@@ -70,10 +72,10 @@ func makePlan(quick bool) plan {
 			title: fmt.Sprintf("memory per connected client, %s idle clients", thousands(ic.clients)),
 			unit:  "KiB/client",
 			limit: 3*time.Minute + ic.before + ic.settle,
-			run:   func(ctx context.Context, t *testee) (sample, error) { return runIdle(ctx, t, ic) },
+			run:   func(ctx context.Context, t *proc.Testee) (sample, error) { return runIdle(ctx, t, ic) },
 		}
 		snap := fig
-		snap.run = func(ctx context.Context, t *testee) (sample, error) {
+		snap.run = func(ctx context.Context, t *proc.Testee) (sample, error) {
 			ic := ic
 			ic.snapshot = true
 			return runIdle(ctx, t, ic)
