@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplexrt/duplex/bench/internal/machine"
 	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
@@ -180,59 +179,24 @@ func roundDur(d time.Duration) time.Duration {
 	}
 }
 
-func command(dir, name string, args ...string) string {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Sprintf("(%s: %v)", name, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-// npmVersion returns the version of an installed package of the node
-// testee.
-func npmVersion(dir, pkg string) string {
-	data, err := os.ReadFile(filepath.Join(dir, "node", "node_modules", pkg, "package.json"))
-	if err != nil {
-		return ""
-	}
-	var p struct{ Version string }
-	json.Unmarshal(data, &p)
-	return p.Version
-}
-
 func (b *bench) versions() string {
 	duplex := "duplex (this repository"
-	if rev := command(b.dir, "git", "rev-parse", "--short", "HEAD"); !strings.HasPrefix(rev, "(") {
+	if rev := machine.Command(b.dir, "git", "rev-parse", "--short", "HEAD"); !strings.HasPrefix(rev, "(") {
 		duplex += " at " + rev
-		if st := command(filepath.Dir(b.dir), "git", "status", "--porcelain", "--untracked-files=no", "--", "websocket"); st != "" {
+		if st := machine.Command(filepath.Dir(b.dir), "git", "status", "--porcelain", "--untracked-files=no", "--", "websocket"); st != "" {
 			duplex += ", websocket/ modified"
 		}
 	}
 	list := []string{duplex + ")"}
-	out := command(b.dir, "go", "list", "-m", "github.com/gorilla/websocket", "github.com/lxzan/gws", "github.com/gobwas/ws", "github.com/coder/websocket")
+	out := machine.Command(b.dir, "go", "list", "-m", "github.com/gorilla/websocket", "github.com/lxzan/gws", "github.com/gobwas/ws", "github.com/coder/websocket")
 	for _, l := range strings.Split(out, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			list = append(list, l)
 		}
 	}
-	if v := npmVersion(b.dir, "ws"); v != "" {
+	if v := machine.NPMVersion(b.dir, "ws"); v != "" {
 		ws := "npm ws " + v
-		if bu := npmVersion(b.dir, "bufferutil"); bu != "" {
+		if bu := machine.NPMVersion(b.dir, "bufferutil"); bu != "" {
 			ws += " with bufferutil " + bu
 		}
 		list = append(list, ws)
@@ -252,13 +216,13 @@ func (b *bench) markdown() string {
 			"the targets are judged against them all the same.\n\n")
 	}
 	fmt.Fprintf(&w, "### Machine\n\n| | |\n| --- | --- |\n")
-	fmt.Fprintf(&w, "| CPU | %s |\n", cpuModel())
+	fmt.Fprintf(&w, "| CPU | %s |\n", machine.CPUModel())
 	fmt.Fprintf(&w, "| Cores (nproc) | %d |\n", runtime.NumCPU())
 	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		fmt.Fprintf(&w, "| Kernel | Linux %s |\n", strings.TrimSpace(string(k)))
 	}
-	fmt.Fprintf(&w, "| Go | %s |\n", command(b.dir, "go", "version"))
-	fmt.Fprintf(&w, "| Node.js | %s |\n", command(b.dir, "node", "--version"))
+	fmt.Fprintf(&w, "| Go | %s |\n", machine.Command(b.dir, "go", "version"))
+	fmt.Fprintf(&w, "| Node.js | %s |\n", machine.Command(b.dir, "node", "--version"))
 	fmt.Fprintf(&w, "| Libraries | %s |\n", b.libs)
 	fmt.Fprintf(&w, "| Date | %s |\n", b.date.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&w, "| Run | %s of every figure in %v; load average (1, 5, 15 min) %s before, %s after; "+

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/duplexrt/duplex/bench/internal/machine"
 )
 
 // The goals of the comparison, Duplex against Node.js socket.io.
@@ -82,13 +82,13 @@ func (b *bench) markdown() string {
 		fmt.Fprintf(&w, "> **Quick mode** (`BENCH_QUICK=1`): one short run of smaller figures, for development only.\n\n")
 	}
 	fmt.Fprintf(&w, "### Machine\n\n| | |\n| --- | --- |\n")
-	fmt.Fprintf(&w, "| CPU | %s |\n", cpuModel())
+	fmt.Fprintf(&w, "| CPU | %s |\n", machine.CPUModel())
 	fmt.Fprintf(&w, "| Cores (nproc) | %d |\n", runtime.NumCPU())
 	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		fmt.Fprintf(&w, "| Kernel | Linux %s |\n", strings.TrimSpace(string(k)))
 	}
-	fmt.Fprintf(&w, "| Go | %s |\n", command(b.dir, "go", "version"))
-	fmt.Fprintf(&w, "| Node.js | %s |\n", command(b.dir, "node", "--version"))
+	fmt.Fprintf(&w, "| Go | %s |\n", machine.Command(b.dir, "go", "version"))
+	fmt.Fprintf(&w, "| Node.js | %s |\n", machine.Command(b.dir, "node", "--version"))
 	fmt.Fprintf(&w, "| Servers | %s |\n", b.versions())
 	fmt.Fprintf(&w, "| Date | %s |\n", b.start.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&w, "| Run | %s of every figure in %v |\n\n", plural(p.runs, "run"), b.elapsed.Round(time.Second))
@@ -259,59 +259,21 @@ func (b *bench) writeRuns(w *strings.Builder) {
 // versions names the servers compared.
 func (b *bench) versions() string {
 	duplex := "Duplex `socketio` (this repository"
-	if rev := command(b.dir, "git", "rev-parse", "--short", "HEAD"); !strings.HasPrefix(rev, "(") {
+	if rev := machine.Command(b.dir, "git", "rev-parse", "--short", "HEAD"); !strings.HasPrefix(rev, "(") {
 		duplex += " at " + rev
-		if st := command(filepath.Dir(b.dir), "git", "status", "--porcelain", "--untracked-files=no", "--", "websocket", "engineio", "socketio"); st != "" {
+		if st := machine.Command(filepath.Dir(b.dir), "git", "status", "--porcelain", "--untracked-files=no", "--", "websocket", "engineio", "socketio"); st != "" {
 			duplex += ", with uncommitted changes in websocket/, engineio/ or socketio/"
 		}
 	}
 	list := []string{duplex + ")"}
-	if v := npmVersion(b.dir, "socket.io"); v != "" {
+	if v := machine.NPMVersion(b.dir, "socket.io"); v != "" {
 		s := "npm socket.io " + v
-		if e := npmVersion(b.dir, "engine.io"); e != "" {
+		if e := machine.NPMVersion(b.dir, "engine.io"); e != "" {
 			s += " (engine.io " + e + ")"
 		}
 		list = append(list, s)
 	}
 	return strings.Join(list, ", ")
-}
-
-// command runs name in dir and returns its output, or the error in
-// parentheses.
-func command(dir, name string, args ...string) string {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Sprintf("(%s: %v)", name, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// cpuModel returns the model name of the first CPU.
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-// npmVersion returns the version of a package installed for the node
-// testee, or "".
-func npmVersion(dir, pkg string) string {
-	data, err := os.ReadFile(filepath.Join(dir, "node", "node_modules", pkg, "package.json"))
-	if err != nil {
-		return ""
-	}
-	var p struct{ Version string }
-	json.Unmarshal(data, &p)
-	return p.Version
 }
 
 // plural writes n and word, with an s unless n is 1.
