@@ -37,7 +37,6 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/bench/internal/mdsection"
-
 	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 

@@ -10,9 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/duplexrt/duplex/internal/loadgen"
-
 	"github.com/duplexrt/duplex/bench/internal/proc"
+	"github.com/duplexrt/duplex/internal/loadgen"
 )
 
 // workerConfig is the load a worker process generates; the runner passes

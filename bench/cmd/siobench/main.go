@@ -73,7 +73,6 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/bench/internal/mdsection"
-
 	"github.com/duplexrt/duplex/bench/internal/proc"
 )
 
