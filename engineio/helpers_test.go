@@ -54,16 +54,12 @@ func leakedGoroutines() []string {
 	return left
 }
 
-// pollerIdle reports whether stack g is one of package websocket's
-// poller goroutines with nothing to do: its loop, or a worker waiting for
-// the next ready connection. They are shared by every served connection
-// of the process and outlive any one of them.
+// pollerIdle reports whether stack g is the loop of package websocket's
+// poller, which serves every served connection of the process and
+// outlives any one of them. (Its idle workers run no code of this
+// module's packages but internal/gopool.)
 func pollerIdle(g string) bool {
-	if strings.Contains(g, "websocket.(*poller).loop") {
-		return true
-	}
-	_, frames, _ := strings.Cut(g, "\n")
-	return strings.HasPrefix(frames, "github.com/duplexrt/duplex/websocket.(*poller).worker(")
+	return strings.Contains(g, "websocket.(*poller).loop")
 }
 
 // msg is a message a session received.

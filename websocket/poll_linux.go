@@ -7,7 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
+
+	"github.com/duplexrt/duplex/internal/gopool"
 )
 
 // The poller waits for many connections at once with an epoll instance of
@@ -29,20 +30,11 @@ type poller struct {
 	conns map[int32]*Conn // by descriptor; guarded by mu
 	gen   atomic.Int32    // registrations so far
 
-	// Goroutines that have served a connection wait on work for the
-	// next, up to maxIdleWorkers of them: a fresh goroutine per event
-	// would start on a small stack and grow it on every message path.
-	work chan *Conn
-	idle atomic.Int32 // workers waiting on work
+	// Ready connections are served on reused goroutines: a fresh
+	// goroutine per event would start on a small stack and grow it on
+	// every message path.
+	workers *gopool.Pool[*Conn]
 }
-
-const (
-	// maxIdleWorkers bounds the goroutines kept waiting for readiness
-	// events.
-	maxIdleWorkers = 64
-	// workerIdle is how long a worker waits for an event before it ends.
-	workerIdle = 10 * time.Second
-)
 
 var thePoller struct {
 	once sync.Once
@@ -67,7 +59,8 @@ func pollerAvailable() bool {
 			file.Close()
 			return
 		}
-		p := &poller{epfd: epfd, file: file, conns: make(map[int32]*Conn), work: make(chan *Conn)}
+		p := &poller{epfd: epfd, file: file, conns: make(map[int32]*Conn)}
+		p.workers = gopool.New(func(c *Conn) { p.ready(c, syscall.EPOLL_CTL_MOD) })
 		thePoller.p = p
 		go p.loop(rc)
 	})
@@ -161,42 +154,8 @@ func (p *poller) loop(rc syscall.RawConn) {
 			// An event can outlive its connection, whose descriptor a
 			// new connection may have by now: the generation tells.
 			if c != nil && c.pollGen == events[i].Pad {
-				p.dispatch(c)
+				p.workers.Go(c)
 			}
-		}
-	}
-}
-
-// dispatch hands c to a waiting worker, or to a new one.
-func (p *poller) dispatch(c *Conn) {
-	select {
-	case p.work <- c:
-	default:
-		go p.worker(c)
-	}
-}
-
-// worker serves c, then the connections dispatch hands it, until enough
-// other workers wait or none comes for workerIdle.
-func (p *poller) worker(c *Conn) {
-	var timer *time.Timer
-	for {
-		p.ready(c, syscall.EPOLL_CTL_MOD)
-		if p.idle.Add(1) > maxIdleWorkers {
-			p.idle.Add(-1)
-			return
-		}
-		if timer == nil {
-			timer = time.NewTimer(workerIdle)
-		} else {
-			timer.Reset(workerIdle)
-		}
-		select {
-		case c = <-p.work:
-			p.idle.Add(-1)
-		case <-timer.C:
-			p.idle.Add(-1)
-			return
 		}
 	}
 }

@@ -10,36 +10,45 @@ import (
 )
 
 const (
-	// maxIdle bounds the goroutines kept waiting for work.
+	// maxIdle bounds the goroutines a Pool keeps waiting for work.
 	maxIdle = 64
 	// idleTimeout is how long a kept goroutine waits before it ends.
 	idleTimeout = 10 * time.Second
 )
 
-var (
-	work = make(chan func())
+// A Pool runs a function on values handed to it, each on a goroutine of
+// the pool. It keeps at most 64 idle goroutines, each for at most 10 s.
+type Pool[T any] struct {
+	run  func(T)
+	work chan T
 	idle atomic.Int32 // goroutines waiting on work
-)
+}
 
-// Go runs f on a waiting goroutine, or on a new one when none waits. It
-// never blocks.
-func Go(f func()) {
+// New returns a Pool that calls run with each value given to Go.
+func New[T any](run func(T)) *Pool[T] {
+	return &Pool[T]{run: run, work: make(chan T)}
+}
+
+// Go calls the pool's function with v on a waiting goroutine, or on a new
+// one when none waits. It never blocks.
+func (p *Pool[T]) Go(v T) {
 	select {
-	case work <- f:
+	case p.work <- v:
 	default:
-		go worker(f)
+		go p.worker(v)
 	}
 }
 
-// worker runs f, then the work Go hands it, until enough other workers
+// worker runs v, then the values Go hands it, until enough other workers
 // wait or none comes for idleTimeout.
-func worker(f func()) {
+func (p *Pool[T]) worker(v T) {
+	var zero T
 	var timer *time.Timer
 	for {
-		f()
-		f = nil // let the work's closure go while waiting
-		if idle.Add(1) > maxIdle {
-			idle.Add(-1)
+		p.run(v)
+		v = zero // let the value go while waiting
+		if p.idle.Add(1) > maxIdle {
+			p.idle.Add(-1)
 			return
 		}
 		if timer == nil {
@@ -48,11 +57,16 @@ func worker(f func()) {
 			timer.Reset(idleTimeout)
 		}
 		select {
-		case f = <-work:
-			idle.Add(-1)
+		case v = <-p.work:
+			p.idle.Add(-1)
 		case <-timer.C:
-			idle.Add(-1)
+			p.idle.Add(-1)
 			return
 		}
 	}
 }
+
+var funcs = New(func(f func()) { f() })
+
+// Go runs f on a goroutine of a pool shared by the whole process.
+func Go(f func()) { funcs.Go(f) }

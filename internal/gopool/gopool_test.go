@@ -40,7 +40,7 @@ func TestGo(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := idle.Load(); n < 1 || n > maxIdle {
+	if n := funcs.idle.Load(); n < 1 || n > maxIdle {
 		t.Errorf("%d idle workers, want between 1 and %d", n, maxIdle)
 	}
 }
