@@ -73,18 +73,8 @@ func startChatDriver(t *testing.T, node string) *chatDriver {
 		replies: make(chan chatDriverReply, 16),
 		exited:  make(chan struct{}),
 	}
-	d.cmd.Stderr = &d.stderr
-	var err error
-	if d.stdin, err = d.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := d.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting the chat driver: %v", err)
-	}
+	var stdout io.Reader
+	d.stdin, stdout = startPiped(t, d.cmd, &d.stderr)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 16<<20)

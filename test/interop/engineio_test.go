@@ -60,18 +60,8 @@ func startEIOClient(t *testing.T, url, transports string) *eioClient {
 	c := &eioClient{events: make(chan eioEvent, 256)}
 	c.cmd = exec.Command(node[0], "engineio_client.js", url, transports)
 	c.cmd.Dir = "peers"
-	c.cmd.Stderr = &c.stderr
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start engineio_client.js: %v", err)
-	}
+	var stdout io.Reader
+	c.stdin, stdout = startPiped(t, c.cmd, &c.stderr)
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)

@@ -193,6 +193,26 @@ type peerProc struct {
 	queues map[string]chan peerEvent // events by connection id; guarded by mu
 }
 
+// startPiped starts cmd with its standard input and output piped to the
+// test and its standard error into stderr; the test fails if it cannot
+// start.
+func startPiped(t *testing.T, cmd *exec.Cmd, stderr io.Writer) (io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", strings.Join(cmd.Args, " "), err)
+	}
+	return stdin, stdout
+}
+
 // startPeer starts a peer script in peers/ and stops it at the end of the
 // test: it closes the script's stdin, which makes the script exit, and
 // kills it if it has not exited shortly after.
@@ -205,18 +225,8 @@ func startPeer(t *testing.T, name string, argv ...string) *peerProc {
 		queues: map[string]chan peerEvent{},
 	}
 	p.cmd.Dir = "peers"
-	p.cmd.Stderr = &p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
+	var stdout io.Reader
+	p.stdin, stdout = startPiped(t, p.cmd, &p.stderr)
 	go p.readEvents(stdout)
 	t.Cleanup(func() { p.stop(t) })
 	return p

@@ -114,18 +114,8 @@ func startSIOClient(t *testing.T) *sioClient {
 	}
 	c.cmd = exec.Command(node, "socketio_client.js")
 	c.cmd.Dir = "peers"
-	c.cmd.Stderr = &c.stderr
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start socketio_client.js: %v", err)
-	}
+	var stdout io.Reader
+	c.stdin, stdout = startPiped(t, c.cmd, &c.stderr)
 	go func() {
 		defer close(c.exited)
 		sc := bufio.NewScanner(stdout)
