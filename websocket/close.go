@@ -191,12 +191,12 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 func (c *Conn) waitPeerClose(deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if c.readLock.lock(ctx, c.closeRcvd) == nil {
+	if c.readLock.lock(ctx, &c.closeRcvd) == nil {
 		c.drainUntilClose(deadline)
 		c.unlockRead()
 	}
 	select {
-	case <-c.closeRcvd:
+	case <-c.closeRcvd.done():
 	case <-ctx.Done():
 	}
 	c.closeNetConn()

@@ -92,7 +92,7 @@ func (c *Conn) flushQueued(wait bool) {
 		return
 	}
 	if wait {
-		if c.frameLock.lock(context.Background(), c.closed) != nil {
+		if c.frameLock.lock(context.Background(), &c.closed) != nil {
 			return
 		}
 	} else if !c.frameLock.tryLock() {

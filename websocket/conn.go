@@ -143,10 +143,10 @@ type Conn struct {
 
 	// Closing.
 	closeOnce     sync.Once
-	closed        chan struct{} // closed once netConn is closed
+	closed        event // netConn is closed
 	closeRcvdOnce sync.Once
-	closeRcvd     chan struct{} // closed when the peer's close frame arrived or reading ended
-	peerClose     *CloseError   // set before closeRcvd is closed, if a close frame came
+	closeRcvd     event       // the peer's close frame arrived or reading ended
+	peerClose     *CloseError // set before closeRcvd is closed, if a close frame came
 
 	pingMu  sync.Mutex
 	pings   map[uint64]chan struct{} // pending Pings by payload, guarded by pingMu
@@ -175,8 +175,6 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		client:      cfg.client,
 		subprotocol: cfg.subprotocol,
 		deflate:     cfg.deflate,
-		closed:      make(chan struct{}),
-		closeRcvd:   make(chan struct{}),
 	}
 	c.mr.c = c
 	c.mw.c = c
@@ -278,7 +276,7 @@ func (c *Conn) setState(s State) {
 func (c *Conn) closeNetConn() {
 	c.closeOnce.Do(func() {
 		c.netConn.Close()
-		close(c.closed)
+		c.closed.fire()
 		c.readWatch.unregister()
 		c.writeWatch.unregister()
 		if c.deflate != nil && c.deflate.writeTakeover {
@@ -305,12 +303,7 @@ func (c *Conn) closeNetConn() {
 
 // isClosed reports whether the TCP connection is closed.
 func (c *Conn) isClosed() bool {
-	select {
-	case <-c.closed:
-		return true
-	default:
-		return false
-	}
+	return c.closed.fired()
 }
 
 // signalCloseRcvd records the peer's close frame (nil when reading ended
@@ -318,6 +311,6 @@ func (c *Conn) isClosed() bool {
 func (c *Conn) signalCloseRcvd(ce *CloseError) {
 	c.closeRcvdOnce.Do(func() {
 		c.peerClose = ce
-		close(c.closeRcvd)
+		c.closeRcvd.fire()
 	})
 }

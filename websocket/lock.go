@@ -23,15 +23,15 @@ const (
 	lockContended
 )
 
-// errLockAborted reports that the abort channel closed while waiting.
+// errLockAborted reports that the abort event happened while waiting.
 var errLockAborted = errors.New("websocket: lock wait aborted")
 
 // tryLock takes the lock if it is free.
 func (l *ctxLock) tryLock() bool { return l.state.CompareAndSwap(lockFree, lockHeld) }
 
 // lock takes the lock, or returns ctx's error when ctx ends, or
-// errLockAborted when abort closes, first.
-func (l *ctxLock) lock(ctx context.Context, abort <-chan struct{}) error {
+// errLockAborted when abort (if not nil) happens, first.
+func (l *ctxLock) lock(ctx context.Context, abort *event) error {
 	if l.tryLock() {
 		return nil
 	}
@@ -52,11 +52,15 @@ func (l *ctxLock) lock(ctx context.Context, abort <-chan struct{}) error {
 		}
 		wait := l.wait
 		l.mu.Unlock()
+		var aborted <-chan struct{}
+		if abort != nil {
+			aborted = abort.done()
+		}
 		select {
 		case <-wait:
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-abort:
+		case <-aborted:
 			return errLockAborted
 		}
 	}

@@ -39,9 +39,9 @@ func TestCtxLockGivesUp(t *testing.T) {
 	if err := l.lock(ctx, nil); err != context.DeadlineExceeded {
 		t.Fatalf("lock on a held lock: %v", err)
 	}
-	abort := make(chan struct{})
-	close(abort)
-	if err := l.lock(context.Background(), abort); err != errLockAborted {
+	var abort event
+	abort.fire()
+	if err := l.lock(context.Background(), &abort); err != errLockAborted {
 		t.Fatalf("aborted lock: %v", err)
 	}
 	if l.tryLock() {

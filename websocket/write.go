@@ -311,14 +311,14 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op opcode, p []byte) (int, e
 
 // lockMsg takes the message lock, or gives up when ctx ends or the
 // connection closes.
-func (c *Conn) lockMsg(ctx context.Context) error { return lockError(c.msgLock.lock(ctx, c.closed)) }
+func (c *Conn) lockMsg(ctx context.Context) error { return lockError(c.msgLock.lock(ctx, &c.closed)) }
 
 func (c *Conn) unlockMsg() { c.msgLock.unlock() }
 
 // lockFrame takes the frame lock, or gives up when ctx ends or the
 // connection closes.
 func (c *Conn) lockFrame(ctx context.Context) error {
-	return lockError(c.frameLock.lock(ctx, c.closed))
+	return lockError(c.frameLock.lock(ctx, &c.closed))
 }
 
 func (c *Conn) unlockFrame() { c.frameLock.unlock() }
