@@ -11,12 +11,71 @@ import (
 // A MemoryAdapter is the Adapter of a namespace on a single server: rooms
 // in maps, broadcasts written to the local sockets. Adapters for a cluster
 // embed one for their local part. Its methods are safe for concurrent use.
+//
+// The room named by a socket's id, which every socket is in, is a flag on
+// the socket rather than a set of one: with many idle clients it would
+// otherwise be the adapter's largest cost.
 type MemoryAdapter struct {
 	nsp *Namespace // immutable
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids; guarded by mu
-	sids  map[string]map[string]struct{} // socket id -> rooms; guarded by mu
+	rooms map[string]map[string]struct{} // room -> ids of its members, own rooms aside; guarded by mu
+	sids  map[string]memberRooms         // socket id -> its rooms; guarded by mu
+}
+
+// memberRooms are the rooms of one socket.
+type memberRooms struct {
+	own    bool                // in the room named by its id
+	others []string            // its other rooms, while they are few
+	set    map[string]struct{} // its other rooms, once they are many (others is then nil)
+}
+
+// manyRooms is the number of rooms beyond which a socket's rooms are kept
+// in a map rather than searched in a slice.
+const manyRooms = 16
+
+func (m *memberRooms) has(room string) bool {
+	if m.set != nil {
+		_, ok := m.set[room]
+		return ok
+	}
+	return slices.Contains(m.others, room)
+}
+
+func (m *memberRooms) add(room string) {
+	switch {
+	case m.set != nil:
+		m.set[room] = struct{}{}
+	case len(m.others) < manyRooms:
+		m.others = append(m.others, room)
+	default:
+		m.set = make(map[string]struct{}, 2*manyRooms)
+		for _, r := range m.others {
+			m.set[r] = struct{}{}
+		}
+		m.set[room] = struct{}{}
+		m.others = nil
+	}
+}
+
+func (m *memberRooms) del(room string) {
+	if m.set != nil {
+		delete(m.set, room)
+		return
+	}
+	if i := slices.Index(m.others, room); i >= 0 {
+		m.others = slices.Delete(m.others, i, i+1)
+	}
+}
+
+// each calls f with every room other than the socket's own.
+func (m *memberRooms) each(f func(room string)) {
+	for _, r := range m.others {
+		f(r)
+	}
+	for r := range m.set {
+		f(r)
+	}
 }
 
 // NewMemoryAdapter returns the in-memory adapter of nsp.
@@ -24,7 +83,7 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	return &MemoryAdapter{
 		nsp:   nsp,
 		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		sids:  make(map[string]memberRooms),
 	}
 }
 
@@ -33,12 +92,15 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[id] = mine
-	}
 	for _, r := range rooms {
-		mine[r] = struct{}{}
+		if r == id {
+			mine.own = true
+			continue
+		}
+		if mine.has(r) {
+			continue
+		}
+		mine.add(r)
 		members := a.rooms[r]
 		if members == nil {
 			members = make(map[string]struct{})
@@ -46,6 +108,7 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) error {
 		}
 		members[id] = struct{}{}
 	}
+	a.sids[id] = mine
 	return nil
 }
 
@@ -53,10 +116,17 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) error {
 func (a *MemoryAdapter) Del(id, room string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+	mine, ok := a.sids[id]
+	if !ok {
+		return nil
 	}
-	a.leaveLocked(id, room)
+	if room == id {
+		mine.own = false
+	} else {
+		mine.del(room)
+		a.leaveLocked(id, room)
+	}
+	a.sids[id] = mine
 	return nil
 }
 
@@ -64,9 +134,8 @@ func (a *MemoryAdapter) Del(id, room string) error {
 func (a *MemoryAdapter) DelAll(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for r := range a.sids[id] {
-		a.leaveLocked(id, r)
-	}
+	mine := a.sids[id]
+	mine.each(func(r string) { a.leaveLocked(id, r) })
 	delete(a.sids, id)
 	return nil
 }
@@ -84,7 +153,27 @@ func (a *MemoryAdapter) leaveLocked(id, room string) {
 func (a *MemoryAdapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return slices.Sorted(maps.Keys(a.sids[id]))
+	mine, ok := a.sids[id]
+	if !ok {
+		return nil
+	}
+	var rooms []string
+	if mine.own {
+		rooms = append(rooms, id)
+	}
+	mine.each(func(r string) { rooms = append(rooms, r) })
+	slices.Sort(rooms)
+	return rooms
+}
+
+// eachMemberLocked calls f with the id of every local socket in room.
+func (a *MemoryAdapter) eachMemberLocked(room string, f func(id string)) {
+	if a.sids[room].own {
+		f(room)
+	}
+	for id := range a.rooms[room] {
+		f(id)
+	}
 }
 
 // ids returns the ids of the local sockets that opts selects.
@@ -93,12 +182,12 @@ func (a *MemoryAdapter) ids(opts BroadcastOptions) []string {
 	defer a.mu.RUnlock()
 	var except map[string]struct{}
 	for _, r := range opts.Except {
-		for id := range a.rooms[r] {
+		a.eachMemberLocked(r, func(id string) {
 			if except == nil {
 				except = make(map[string]struct{})
 			}
 			except[id] = struct{}{}
-		}
+		})
 	}
 	excluded := func(id string) bool {
 		_, ok := except[id]
@@ -119,18 +208,18 @@ func (a *MemoryAdapter) ids(opts BroadcastOptions) []string {
 		seen = make(map[string]struct{})
 	}
 	for _, r := range opts.Rooms {
-		for id := range a.rooms[r] {
+		a.eachMemberLocked(r, func(id string) {
 			if excluded(id) {
-				continue
+				return
 			}
 			if seen != nil {
 				if _, dup := seen[id]; dup {
-					continue
+					return
 				}
 				seen[id] = struct{}{}
 			}
 			ids = append(ids, id)
-		}
+		})
 	}
 	return ids
 }
@@ -207,7 +296,14 @@ func (a *MemoryAdapter) Sockets(_ context.Context, rooms []string) ([]string, er
 func (a *MemoryAdapter) AllRooms(context.Context) ([]string, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return slices.Sorted(maps.Keys(a.rooms)), nil
+	rooms := slices.AppendSeq(make([]string, 0, len(a.rooms)), maps.Keys(a.rooms))
+	for id, mine := range a.sids {
+		if _, dup := a.rooms[id]; mine.own && !dup {
+			rooms = append(rooms, id)
+		}
+	}
+	slices.Sort(rooms)
+	return rooms, nil
 }
 
 // FetchSockets implements Adapter.
