@@ -8,6 +8,14 @@ import (
 // An eventHandler runs a handler given to On with a received event.
 type eventHandler func(ev *Event) error
 
+// A namedHandler is a handler of the events of one name. A socket keeps
+// its handlers in a slice rather than a map by name: sockets have a few,
+// and a map would be most of an idle socket's memory.
+type namedHandler struct {
+	event string
+	h     eventHandler
+}
+
 var (
 	ackFuncType = reflect.TypeFor[AckFunc]()
 	eventPtr    = reflect.TypeFor[*Event]()
@@ -24,7 +32,7 @@ func makeHandler(fn any) eventHandler {
 	case func(*Event):
 		return func(ev *Event) error { f(ev); return nil }
 	case func(*Event) error:
-		return func(ev *Event) error { return f(ev) }
+		return f
 	case func():
 		return func(*Event) error { f(); return nil }
 	case func(...any):
@@ -126,17 +134,21 @@ func (s *Socket) On(event string, handler any) {
 	h := makeHandler(handler)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]eventHandler)
-	}
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers = append(s.handlers, namedHandler{event, h})
 }
 
 // Off removes the handlers of the event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.handlers, event)
+	// A new slice: dispatch may be ranging over the old one.
+	var kept []namedHandler
+	for _, nh := range s.handlers {
+		if nh.event != event {
+			kept = append(kept, nh)
+		}
+	}
+	s.handlers = kept
 }
 
 // OnAny adds a handler called with every event, before the handlers of
@@ -178,13 +190,16 @@ func (s *Socket) dispatch(ev *Event) {
 		return // received before the disconnection, ignored after it
 	}
 	anys := s.anyHandlers
-	hs := s.handlers[ev.Name]
+	hs := s.handlers
 	s.mu.Unlock()
 	for _, f := range anys {
 		f(ev)
 	}
-	for _, h := range hs {
-		if err := h(ev); err != nil {
+	for _, nh := range hs {
+		if nh.event != ev.Name {
+			continue
+		}
+		if err := nh.h(ev); err != nil {
 			s.nsp.srv.log.Warn("socketio: event not handled", "namespace", s.nsp.name, "socket", s.id, "err", err)
 		}
 	}

@@ -32,13 +32,13 @@ type Socket struct {
 	roomsClosed bool // the socket left its rooms for good; guarded by roomsMu
 
 	mu              sync.Mutex
-	state           socketState               // guarded by mu
-	acks            map[uint64]ackHandler     // acknowledgements awaited from the client; guarded by mu
-	handlers        map[string][]eventHandler // guarded by mu
-	anyHandlers     []func(*Event)            // guarded by mu
-	onDisconnecting []func(reason string)     // guarded by mu
-	onDisconnect    []func(reason string)     // guarded by mu
-	data            map[string]any            // guarded by mu
+	state           socketState           // guarded by mu
+	acks            map[uint64]ackHandler // acknowledgements awaited from the client; guarded by mu
+	handlers        []namedHandler        // in the order added; guarded by mu
+	anyHandlers     []func(*Event)        // guarded by mu
+	onDisconnecting []func(reason string) // guarded by mu
+	onDisconnect    []func(reason string) // guarded by mu
+	data            map[string]any        // guarded by mu
 }
 
 type socketState int
