@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,18 +25,41 @@ type client struct {
 	sess *engineio.Session
 	dec  Decoder // used by onMessage only
 
-	sendMu sync.Mutex    // held while the messages of one packet are queued, so that packets never interleave
-	slots  chan struct{} // a token per queued packet: bounds them (Options.MaxPendingEvents)
+	sendMu sync.Mutex // held while the messages of one packet are queued, so that packets never interleave
 
+	// A client is in a few namespaces at most, so sockets, connecting and
+	// gone are slices: maps would be most of an idle client's memory.
 	mu         sync.Mutex
-	sockets    map[string]*Socket // connected sockets by namespace; guarded by mu
-	connecting map[string]bool    // namespaces whose CONNECT is in the middlewares; guarded by mu
-	gone       map[string]bool    // namespaces the server disconnected the client from; guarded by mu
-	joined     bool               // a namespace was joined once; guarded by mu
-	closed     bool               // guarded by mu
-	timer      *time.Timer        // the connect timeout; guarded by mu
-	queue      []work             // work for the dispatcher, oldest first; guarded by mu
-	running    bool               // a dispatcher goroutine is running queue; guarded by mu
+	sockets    []*Socket     // connected sockets, one per namespace; guarded by mu
+	connecting names         // namespaces whose CONNECT is in the middlewares; guarded by mu
+	gone       names         // namespaces the server disconnected the client from; guarded by mu
+	joined     bool          // a namespace was joined once; guarded by mu
+	closed     bool          // guarded by mu
+	timer      *time.Timer   // the connect timeout; guarded by mu
+	queue      []work        // work for the dispatcher, oldest first; guarded by mu
+	running    bool          // a dispatcher goroutine is running queue; guarded by mu
+	pending    int           // queued packets, at most Options.MaxPendingEvents (see takeSlot); guarded by mu
+	slotFreed  chan struct{} // closed when a packet leaves a full queue, if reading waits for that; guarded by mu
+}
+
+// names is a small set of namespace names.
+type names []string
+
+func (n names) has(name string) bool { return slices.Contains(n, name) }
+
+func (n *names) add(name string) {
+	if !n.has(name) {
+		*n = append(*n, name)
+	}
+}
+
+func (n *names) del(name string) {
+	if i := slices.Index(*n, name); i >= 0 {
+		*n = slices.Delete(*n, i, i+1)
+	}
+	if len(*n) == 0 {
+		*n = nil
+	}
 }
 
 type work struct {
@@ -45,11 +69,9 @@ type work struct {
 
 func newClient(srv *Server, sess *engineio.Session) *client {
 	return &client{
-		srv:     srv,
-		sess:    sess,
-		dec:     Decoder{MaxAttachments: srv.opts.MaxAttachments},
-		slots:   make(chan struct{}, srv.opts.MaxPendingEvents),
-		sockets: make(map[string]*Socket, 1),
+		srv:  srv,
+		sess: sess,
+		dec:  Decoder{MaxAttachments: srv.opts.MaxAttachments},
 	}
 }
 
@@ -90,16 +112,13 @@ func (c *client) handle(p *Packet) {
 			c.mu.Unlock()
 			return
 		}
-		if c.sockets[p.Namespace] != nil || c.connecting[p.Namespace] {
+		if c.socketLocked(p.Namespace) != nil || c.connecting.has(p.Namespace) {
 			c.mu.Unlock()
 			c.fail(ReasonForcedServerClose, fmt.Errorf("CONNECT to %s, already connected", p.Namespace))
 			return
 		}
-		if c.connecting == nil {
-			c.connecting = make(map[string]bool)
-		}
-		c.connecting[p.Namespace] = true
-		delete(c.gone, p.Namespace)
+		c.connecting.add(p.Namespace)
+		c.gone.del(p.Namespace)
 		c.mu.Unlock()
 		auth := map[string]any{}
 		if p.Data != nil {
@@ -142,8 +161,8 @@ func (c *client) handle(p *Packet) {
 
 	case PacketDisconnect:
 		c.mu.Lock()
-		s := c.sockets[p.Namespace]
-		delete(c.sockets, p.Namespace)
+		s := c.socketLocked(p.Namespace)
+		c.removeLocked(s)
 		c.mu.Unlock()
 		if s == nil {
 			if !c.strayPacket(p.Namespace) {
@@ -164,7 +183,27 @@ func (c *client) handle(p *Packet) {
 func (c *client) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	return c.socketLocked(nsp)
+}
+
+// socketLocked returns the client's socket in namespace nsp, or nil.
+func (c *client) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+// removeLocked forgets s, if it is one of the client's sockets.
+func (c *client) removeLocked(s *Socket) {
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
+	}
+	if len(c.sockets) == 0 {
+		c.sockets = nil
+	}
 }
 
 // strayPacket reports whether a packet for a namespace the client is not
@@ -174,17 +213,14 @@ func (c *client) socket(nsp string) *Socket {
 func (c *client) strayPacket(nsp string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.gone[nsp]
+	return c.gone.has(nsp)
 }
 
 // left records that the server disconnected the client from nsp.
 func (c *client) left(nsp string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gone == nil {
-		c.gone = make(map[string]bool)
-	}
-	c.gone[nsp] = true
+	c.gone.add(nsp)
 }
 
 // connect runs the middlewares of a namespace for a CONNECT packet, on the
@@ -199,7 +235,7 @@ func (c *client) connect(name string, auth map[string]any) {
 	}
 	if nsp == nil {
 		c.mu.Lock()
-		delete(c.connecting, name)
+		c.connecting.del(name)
 		c.mu.Unlock()
 		c.sendPacket(&Packet{Type: PacketConnectError, Namespace: name, Data: json.RawMessage(`{"message":"Invalid namespace"}`)}, false)
 		return
@@ -212,7 +248,7 @@ func (c *client) connect(name string, auth map[string]any) {
 func (c *client) finishConnect(s *Socket, err error) {
 	name := s.nsp.name
 	c.mu.Lock()
-	delete(c.connecting, name)
+	c.connecting.del(name)
 	closed := c.closed
 	c.mu.Unlock()
 	if closed || err != nil {
@@ -229,7 +265,7 @@ func (c *client) finishConnect(s *Socket, err error) {
 		s.nsp.remove(s)
 		return
 	}
-	c.sockets[name] = s
+	c.sockets = append(c.sockets, s)
 	c.joined = true
 	if c.timer != nil {
 		c.timer.Stop()
@@ -320,11 +356,8 @@ func (c *client) closeSockets(reason string) {
 		c.timer.Stop()
 		c.timer = nil
 	}
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
-	clear(c.sockets)
+	socks := c.sockets
+	c.sockets = nil
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.close(reason)
@@ -345,11 +378,8 @@ func (c *client) onClose(reason string, err error) {
 // sockets and closes the session (Socket.Disconnect(true)).
 func (c *client) disconnectAll() {
 	c.mu.Lock()
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
-	clear(c.sockets)
+	socks := c.sockets
+	c.sockets = nil
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.disconnect()
@@ -360,8 +390,6 @@ func (c *client) disconnectAll() {
 // remove forgets s if it is the client's socket for its namespace.
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-	}
+	c.removeLocked(s)
 	c.mu.Unlock()
 }

@@ -17,8 +17,8 @@ func (c *client) enqueue(f func(), packet bool) {
 	}
 	c.mu.Lock()
 	if packet && c.closed {
+		c.releaseSlotLocked()
 		c.mu.Unlock()
-		<-c.slots
 		return
 	}
 	c.queue = append(c.queue, work{f, packet})
@@ -47,7 +47,9 @@ func (c *client) dispatch() {
 		c.mu.Unlock()
 		c.run(w.f)
 		if w.packet {
-			<-c.slots
+			c.mu.Lock()
+			c.releaseSlotLocked()
+			c.mu.Unlock()
 		}
 	}
 }
@@ -71,19 +73,41 @@ func (c *client) run(f func()) {
 // can deliver (an acknowledgement of the same client), and the session
 // cannot close while its reading is stopped.
 func (c *client) takeSlot() bool {
-	select {
-	case c.slots <- struct{}{}:
-		return true
-	default:
+	var t *time.Timer
+	for {
+		c.mu.Lock()
+		if c.pending < c.srv.opts.MaxPendingEvents {
+			c.pending++
+			c.mu.Unlock()
+			if t != nil {
+				t.Stop()
+			}
+			return true
+		}
+		if c.slotFreed == nil {
+			c.slotFreed = make(chan struct{})
+		}
+		freed := c.slotFreed
+		c.mu.Unlock()
+		if t == nil {
+			t = time.NewTimer(c.srv.pendingWait)
+		}
+		select {
+		case <-freed:
+		case <-t.C:
+			c.srv.log.Warn("socketio: handlers too far behind, disconnecting a client", "session", c.sess.ID(), "pending", c.srv.opts.MaxPendingEvents)
+			c.close(ReasonForcedServerClose)
+			return false
+		}
 	}
-	t := time.NewTimer(c.srv.pendingWait)
-	defer t.Stop()
-	select {
-	case c.slots <- struct{}{}:
-		return true
-	case <-t.C:
-		c.srv.log.Warn("socketio: handlers too far behind, disconnecting a client", "session", c.sess.ID(), "pending", cap(c.slots))
-		c.close(ReasonForcedServerClose)
-		return false
+}
+
+// releaseSlotLocked gives back the token of a packet, waking the reading
+// if it waits for one.
+func (c *client) releaseSlotLocked() {
+	c.pending--
+	if c.slotFreed != nil {
+		close(c.slotFreed)
+		c.slotFreed = nil
 	}
 }
