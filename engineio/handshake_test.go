@@ -169,6 +169,9 @@ func TestSessionRequest(t *testing.T) {
 	if r.Method != "GET" || r.URL.Query().Get("foo") != "bar" || r.Header.Get("X-Test") != "yes" || r.RemoteAddr == "" {
 		t.Errorf("Request: %s %s %v %q", r.Method, r.URL, r.Header, r.RemoteAddr)
 	}
+	if r.Host != req.URL.Host || r.RequestURI != req.URL.RequestURI() || r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.TLS != nil || r.Body != http.NoBody {
+		t.Errorf("Request: Host %q, RequestURI %q, %s (%d.%d), TLS %v, body %v", r.Host, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor, r.TLS, r.Body)
+	}
 	if err := r.Context().Err(); err != nil {
 		t.Errorf("the request's context ended with the request: %v", err)
 	}

@@ -1,8 +1,9 @@
 package engineio
 
 import (
-	"context"
+	"crypto/tls"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -26,8 +27,8 @@ const (
 // OnMessage and OnClose are called one at a time, never concurrently.
 type Session struct {
 	srv *Server
-	id  string        // immutable
-	req *http.Request // the handshake request; immutable
+	id  string // immutable
+	hs  handshakeRequest
 
 	// deliverMu is held while OnMessage runs, so that messages from two
 	// transports (a POST and a WebSocket during an upgrade) are delivered
@@ -63,24 +64,59 @@ type Session struct {
 	upgradeTimer *time.Timer // abandons the probe after UpgradeTimeout
 }
 
+// handshakeRequest is what a session keeps of its handshake request: not
+// the request itself, with its parsed URL and contexts, which would be a
+// good part of an idle session's memory. net/http makes the header map and
+// the strings anew for every request and never touches them after the
+// handler, so the session may keep them rather than copies.
+type handshakeRequest struct {
+	method, uri, proto string
+	host, remoteAddr   string
+	header             http.Header
+	tls                *tls.ConnectionState
+}
+
 func (srv *Server) newSession(id string, r *http.Request, transport string) *Session {
-	// A shallow copy: net/http makes the header map, URL and the rest
-	// anew for every request and never touches them after the handler,
-	// so the session may keep them rather than copies. The body, which
-	// holds the connection's buffers, is not kept.
-	req := r.WithContext(context.WithoutCancel(r.Context()))
-	req.Body = http.NoBody
-	req.GetBody = nil
-	return &Session{srv: srv, id: id, req: req, transport: transport}
+	return &Session{srv: srv, id: id, transport: transport, hs: handshakeRequest{
+		method:     r.Method,
+		uri:        r.RequestURI,
+		proto:      r.Proto,
+		host:       r.Host,
+		remoteAddr: r.RemoteAddr,
+		header:     r.Header,
+		tls:        r.TLS,
+	}}
 }
 
 // ID returns the session id: 20 characters of base64url from 15 bytes of
 // crypto/rand.
 func (s *Session) ID() string { return s.id }
 
-// Request returns the handshake request: its method, URL with the query,
-// headers and RemoteAddr. Its body is empty. It must not be modified.
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns the handshake request, rebuilt at each call from what
+// the session keeps of it: the method, URL with the query, protocol,
+// headers, Host, RemoteAddr and TLS state. Its body is empty and its
+// context is the background context. Its header map is the session's
+// and must not be modified.
+func (s *Session) Request() *http.Request {
+	u, err := url.ParseRequestURI(s.hs.uri)
+	if err != nil {
+		u = &url.URL{} // cannot happen: net/http parsed the same URI
+	}
+	major, minor, _ := http.ParseHTTPVersion(s.hs.proto)
+	return &http.Request{
+		Method:     s.hs.method,
+		URL:        u,
+		Proto:      s.hs.proto,
+		ProtoMajor: major,
+		ProtoMinor: minor,
+		Header:     s.hs.header,
+		Body:       http.NoBody,
+		Host:       s.hs.host,
+		RemoteAddr: s.hs.remoteAddr,
+		RequestURI: s.hs.uri,
+		TLS:        s.hs.tls,
+	}
+}
 
 // Transport returns the transport the session uses now: "polling" or
 // "websocket".

@@ -311,7 +311,7 @@ func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 	socks := a.sockets(opts)
 	out := make([]*RemoteSocket, 0, len(socks))
 	for _, s := range socks {
-		out = append(out, NewRemoteSocket(s.id, s.hs, s.Rooms(), s.Data(), s))
+		out = append(out, NewRemoteSocket(s.id, s.Handshake(), s.Rooms(), s.Data(), s))
 	}
 	return out, nil
 }

@@ -120,7 +120,7 @@ func (c *client) handle(p *Packet) {
 		c.connecting.add(p.Namespace)
 		c.gone.del(p.Namespace)
 		c.mu.Unlock()
-		auth := map[string]any{}
+		var auth map[string]any // nil for none: the handshake, if asked for, makes it empty
 		if p.Data != nil {
 			if err := json.Unmarshal(p.Data, &auth); err != nil {
 				c.fail(ReasonParseError, err)

@@ -23,8 +23,7 @@ type Handshake struct {
 	Auth    map[string]any `json:"auth"`    // the CONNECT payload; empty, not nil, when the client sent none
 }
 
-func newHandshake(r *http.Request, auth map[string]any) *Handshake {
-	now := time.Now()
+func newHandshake(r *http.Request, auth map[string]any, asked time.Time) *Handshake {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
@@ -36,8 +35,8 @@ func newHandshake(r *http.Request, auth map[string]any) *Handshake {
 		Headers: r.Header,
 		Query:   r.URL.Query(),
 		Address: addr,
-		Time:    now,
-		Issued:  now.UnixMilli(),
+		Time:    asked,
+		Issued:  asked.UnixMilli(),
 		URL:     r.URL.RequestURI(),
 		XDomain: r.Header.Get("Origin") != "",
 		Secure:  r.TLS != nil,

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/duplexrt/duplex/engineio"
 )
@@ -23,7 +24,13 @@ type Socket struct {
 	id     string     // immutable
 	nsp    *Namespace // immutable
 	client *client    // immutable
-	hs     *Handshake // immutable
+	asked  int64      // when the client asked to join, in Unix nanoseconds; immutable
+
+	// The handshake is made when first asked for: most servers never
+	// look at it, and it would be a good part of an idle socket's memory.
+	hsMu sync.Mutex
+	hs   *Handshake     // guarded by hsMu
+	auth map[string]any // the CONNECT payload, until hs is made; guarded by hsMu
 
 	// roomsMu serializes the socket's room changes, so that a Join that
 	// races with the disconnection cannot outlive it. It is held while the
@@ -59,7 +66,8 @@ func newSocket(nsp *Namespace, c *client, auth map[string]any) *Socket {
 		id:     newID(),
 		nsp:    nsp,
 		client: c,
-		hs:     newHandshake(c.sess.Request(), auth),
+		asked:  time.Now().UnixNano(),
+		auth:   auth,
 	}
 }
 
@@ -81,7 +89,15 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake returns the details of the connection. They must not be
 // modified.
-func (s *Socket) Handshake() *Handshake { return s.hs }
+func (s *Socket) Handshake() *Handshake {
+	s.hsMu.Lock()
+	defer s.hsMu.Unlock()
+	if s.hs == nil {
+		s.hs = newHandshake(s.client.sess.Request(), s.auth, time.Unix(0, s.asked))
+		s.auth = nil
+	}
+	return s.hs
+}
 
 // Conn returns the Engine.IO session that carries the socket, shared with
 // the client's sockets in other namespaces.
