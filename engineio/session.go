@@ -1,9 +1,7 @@
 package engineio
 
 import (
-	"crypto/tls"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -64,28 +62,8 @@ type Session struct {
 	upgradeTimer *time.Timer // abandons the probe after UpgradeTimeout
 }
 
-// handshakeRequest is what a session keeps of its handshake request: not
-// the request itself, with its parsed URL and contexts, which would be a
-// good part of an idle session's memory. net/http makes the header map and
-// the strings anew for every request and never touches them after the
-// handler, so the session may keep them rather than copies.
-type handshakeRequest struct {
-	method, uri, proto string
-	host, remoteAddr   string
-	header             http.Header
-	tls                *tls.ConnectionState
-}
-
 func (srv *Server) newSession(id string, r *http.Request, transport string) *Session {
-	return &Session{srv: srv, id: id, transport: transport, hs: handshakeRequest{
-		method:     r.Method,
-		uri:        r.RequestURI,
-		proto:      r.Proto,
-		host:       r.Host,
-		remoteAddr: r.RemoteAddr,
-		header:     r.Header,
-		tls:        r.TLS,
-	}}
+	return &Session{srv: srv, id: id, transport: transport, hs: keepRequest(r)}
 }
 
 // ID returns the session id: 20 characters of base64url from 15 bytes of
@@ -95,28 +73,8 @@ func (s *Session) ID() string { return s.id }
 // Request returns the handshake request, rebuilt at each call from what
 // the session keeps of it: the method, URL with the query, protocol,
 // headers, Host, RemoteAddr and TLS state. Its body is empty and its
-// context is the background context. Its header map is the session's
-// and must not be modified.
-func (s *Session) Request() *http.Request {
-	u, err := url.ParseRequestURI(s.hs.uri)
-	if err != nil {
-		u = &url.URL{} // cannot happen: net/http parsed the same URI
-	}
-	major, minor, _ := http.ParseHTTPVersion(s.hs.proto)
-	return &http.Request{
-		Method:     s.hs.method,
-		URL:        u,
-		Proto:      s.hs.proto,
-		ProtoMajor: major,
-		ProtoMinor: minor,
-		Header:     s.hs.header,
-		Body:       http.NoBody,
-		Host:       s.hs.host,
-		RemoteAddr: s.hs.remoteAddr,
-		RequestURI: s.hs.uri,
-		TLS:        s.hs.tls,
-	}
-}
+// context is the background context.
+func (s *Session) Request() *http.Request { return s.hs.request() }
 
 // Transport returns the transport the session uses now: "polling" or
 // "websocket".
