@@ -11,12 +11,24 @@ import (
 // network, when the queue fills, or after coalesceDelay at the latest.
 // A server that answers a burst of requests thus answers it with one
 // write instead of one per message, and a lone message leaves at once.
+//
+// Within a burst, frames of up to coalesceMaxLarge are queued too, in a
+// larger queue: over loopback and fast links a write costs far more in
+// the kernel than copying 16 KiB does, so four echoes of 16 KiB cost
+// about one write's time in one system call and four in four.
 
 const (
-	// coalesceMaxFrame is the largest frame that is queued.
+	// coalesceMaxFrame is the largest frame that is queued outside a
+	// burst, behind frames already queued.
 	coalesceMaxFrame = 2048
 	// coalesceBufferSize is the most that is queued before a flush.
 	coalesceBufferSize = 16 << 10
+	// coalesceMaxLarge is the largest frame that a burst queues; larger
+	// ones are written at once, without a copy, their system call paid
+	// for by their size.
+	coalesceMaxLarge = 32 << 10
+	// coalesceLargeBufferSize is the queue of a burst of larger frames.
+	coalesceLargeBufferSize = 128 << 10
 	// coalesceDelay bounds how long a queued frame waits.
 	coalesceDelay = time.Millisecond
 )
@@ -32,7 +44,15 @@ const (
 func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error) {
 	size := len(hdr) + len(p)
 	burst := c.burst.Load() || c.batching
-	if size > coalesceMaxFrame || !burst && c.pend == nil {
+	queueSize := coalesceBufferSize
+	switch {
+	case size <= coalesceMaxFrame:
+		if !burst && c.pend == nil {
+			return false, nil
+		}
+	case size <= coalesceMaxLarge && burst:
+		queueSize = coalesceLargeBufferSize
+	default:
 		return false, nil
 	}
 	if c.pend != nil && len(c.pend.b)+size > cap(c.pend.b) {
@@ -41,7 +61,7 @@ func (c *Conn) queueFrameLocked(hdr []byte, p []byte, key [4]byte) (bool, error)
 		}
 	}
 	if c.pend == nil {
-		c.pend = getMsgBuf(coalesceBufferSize)
+		c.pend = getMsgBuf(queueSize)
 	}
 	b := append(c.pend.b, hdr...)
 	start := len(b)

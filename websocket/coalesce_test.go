@@ -79,6 +79,60 @@ func TestCoalescedEcho(t *testing.T) {
 	}
 }
 
+// TestCoalescedLargeEcho checks that a burst queues frames of up to
+// coalesceMaxLarge in the larger queue, flushing it when full, and
+// writes larger frames at once.
+func TestCoalescedLargeEcho(t *testing.T) {
+	local, peer := socketPair(t)
+	defer peer.Close()
+	counted := &writeCounter{Conn: local}
+	c := newConn(counted, connConfig{})
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	const n, size = 8, 16 << 10
+	var want []byte
+	for i := range n {
+		want = append(want, fuzzFrame(0x82, bytes.Repeat([]byte{byte(i)}, size), false)...)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, len(want))
+		peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.ReadFull(peer, b)
+		got <- b
+	}()
+	// Answers written while the reader holds more received messages (a
+	// burst), then the reader would wait.
+	for i := range n {
+		c.burst.Store(true)
+		if err := c.Write(ctx, MessageBinary, bytes.Repeat([]byte{byte(i)}, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.beforeWait()
+	if !bytes.Equal(<-got, want) {
+		t.Fatal("written frames differ")
+	}
+	// Seven frames of 16 KiB fill the 128 KiB queue; the eighth flushes
+	// it and joins the next.
+	perQueue := coalesceLargeBufferSize / (size + 4)
+	if w, max := counted.writes.Load(), int32((n+perQueue-1)/perQueue); w > max {
+		t.Fatalf("%d writes for a burst of %d answers of %d bytes, want at most %d", w, n, size, max)
+	}
+
+	// Larger frames are written by Write itself, even in a burst.
+	c.burst.Store(true)
+	before := counted.writes.Load()
+	if err := c.Write(ctx, MessageBinary, make([]byte, coalesceMaxLarge+1)); err != nil {
+		t.Fatal(err)
+	}
+	if counted.writes.Load() == before {
+		t.Fatal("a frame larger than coalesceMaxLarge was queued")
+	}
+}
+
 // TestCoalescedFlushDeadline checks that a frame queued while the reader
 // lingers leaves within the coalescing delay.
 func TestCoalescedFlushDeadline(t *testing.T) {
