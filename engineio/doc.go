@@ -51,7 +51,7 @@
 // data waiting to a worker, and a writer runs only while messages wait,
 // writing them in one system call; a polling session costs none between
 // requests. With 10,000 idle Socket.IO clients the server holds about
-// 11 KiB of resident memory per client (bench/RESULTS.md).
+// 6 KiB of resident memory per client (bench/RESULTS.md).
 //
 // # Concurrency
 //

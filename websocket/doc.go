@@ -155,7 +155,7 @@
 // parked in the runtime's network poller) that gives a connection with
 // data waiting to one of a few worker goroutines, so that an idle
 // connection has no goroutine at all: 3.6 KB of resident memory per
-// connection in the same measurement, 3.88 KiB in the whole-server
+// connection in the same measurement, 3.51 KiB in the whole-server
 // benchmark of bench/RESULTS.md. A worker reads every message the
 // socket holds and hands each to the callback before it takes another
 // connection, so Serve answers bursts as a goroutine per connection does
