@@ -13,11 +13,7 @@ import (
 // keeps its place, and that an invalid type is refused before anything
 // is sent.
 func TestWriteMessages(t *testing.T) {
-	local, peer := socketPair(t)
-	defer peer.Close()
-	counted := &writeCounter{Conn: local}
-	c := newConn(counted, connConfig{})
-	defer c.CloseNow()
+	c, counted, peer := countedConn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 

@@ -21,14 +21,21 @@ func (w *writeCounter) Write(p []byte) (int, error) {
 	return w.Conn.Write(p)
 }
 
+// countedConn returns a server Conn whose writes are counted, and its
+// peer's end of the socket; both are closed when the test ends.
+func countedConn(t *testing.T) (*Conn, *writeCounter, net.Conn) {
+	local, peer := socketPair(t)
+	t.Cleanup(func() { peer.Close() })
+	counted := &writeCounter{Conn: local}
+	c := newConn(counted, connConfig{})
+	t.Cleanup(func() { c.CloseNow() })
+	return c, counted, peer
+}
+
 // TestCoalescedEcho checks that answers to a burst of messages leave in
 // one write, and that a lone answer leaves at once.
 func TestCoalescedEcho(t *testing.T) {
-	local, peer := socketPair(t)
-	defer peer.Close()
-	counted := &writeCounter{Conn: local}
-	c := newConn(counted, connConfig{})
-	defer c.CloseNow()
+	c, counted, peer := countedConn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
@@ -83,11 +90,7 @@ func TestCoalescedEcho(t *testing.T) {
 // coalesceMaxLarge in the larger queue, flushing it when full, and
 // writes larger frames at once.
 func TestCoalescedLargeEcho(t *testing.T) {
-	local, peer := socketPair(t)
-	defer peer.Close()
-	counted := &writeCounter{Conn: local}
-	c := newConn(counted, connConfig{})
-	defer c.CloseNow()
+	c, counted, peer := countedConn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
