@@ -8,9 +8,10 @@ import (
 )
 
 // A Handshake describes how a socket connected: the request that opened
-// its Engine.IO session, and the CONNECT packet. It is made when the
-// client asks to join the namespace, before the middlewares run, and
-// does not change after.
+// its Engine.IO session, and the CONNECT packet. Socket.Handshake makes
+// it when first called (the middlewares may call it) from what the
+// session kept; its Time is when the client asked to join the namespace,
+// and it does not change after.
 type Handshake struct {
 	Headers http.Header    `json:"headers"` // the request headers
 	Query   url.Values     `json:"query"`   // the query of the request URL
