@@ -102,8 +102,7 @@ type Conn struct {
 	utf8        utf8Validator
 	msgBuf      *buffer // Read's message; valid until the next read
 	assembling  bool    // Read was interrupted while assembling msgBuf
-	mr          messageReader
-	readErr     error // sticky; every read returns it once set
+	readErr     error   // sticky; every read returns it once set
 	readWatch   ctxWatch
 	rawErr      error // result of rawRead and rawTry
 	rawReadFn   func(fd uintptr) bool
@@ -126,9 +125,8 @@ type Conn struct {
 	// of a message but two messages never interleave.
 	msgLock    ctxLock
 	frameLock  ctxLock
-	mw         messageWriter // guarded by msgLock
-	writeErr   error         // guarded by frameLock; sticky
-	closeSent  bool          // guarded by frameLock
+	writeErr   error // guarded by frameLock; sticky
+	closeSent  bool  // guarded by frameLock
 	hdrBuf     [maxHeaderSize]byte
 	writeWatch ctxWatch // guarded by frameLock
 
@@ -148,11 +146,8 @@ type Conn struct {
 	closeRcvd     event       // the peer's close frame arrived or reading ended
 	peerClose     *CloseError // set before closeRcvd is closed, if a close frame came
 
-	pingMu  sync.Mutex
-	pings   map[uint64]chan struct{} // pending Pings by payload, guarded by pingMu
-	pingSeq uint64                   // guarded by pingMu
-
-	queue        sendQueue // Enqueue's messages
+	extra        atomic.Pointer[connExtras] // made on first use; see extras
+	queueLimit   int                        // bound of Enqueue's queue
 	keepAlive    *keepAlive
 	pongTimedOut atomic.Bool // the keep-alive closed the connection
 }
@@ -176,8 +171,6 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		subprotocol: cfg.subprotocol,
 		deflate:     cfg.deflate,
 	}
-	c.mr.c = c
-	c.mw.c = c
 	if c.deflate != nil {
 		c.extensions = c.deflate.extensions
 		c.deflate.stream.c = c
@@ -190,9 +183,9 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		limit = DefaultReadLimit
 	}
 	c.readLimit.Store(limit)
-	c.queue.limit = cfg.queueLimit
-	if c.queue.limit <= 0 {
-		c.queue.limit = DefaultQueueLimit
+	c.queueLimit = cfg.queueLimit
+	if c.queueLimit <= 0 {
+		c.queueLimit = DefaultQueueLimit
 	}
 	switch nc := nc.(type) {
 	case *net.TCPConn:
@@ -292,12 +285,14 @@ func (c *Conn) closeNetConn() {
 			pollerRemove(c)
 		}
 		// Nobody reads any more, so nobody will answer the pending pings.
-		c.pingMu.Lock()
-		for k, ch := range c.pings {
-			close(ch)
-			delete(c.pings, k)
+		if x := c.extra.Load(); x != nil {
+			x.pingMu.Lock()
+			for k, ch := range x.pings {
+				close(ch)
+				delete(x.pings, k)
+			}
+			x.pingMu.Unlock()
 		}
-		c.pingMu.Unlock()
 	})
 }
 

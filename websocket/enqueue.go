@@ -17,13 +17,12 @@ const DefaultQueueLimit = 1 << 20
 
 // sendQueue holds the prepared messages that Enqueue accepted and a
 // goroutine has yet to write. The goroutine exists only while the queue
-// is not empty, so an idle connection pays a few words for it.
+// is not empty; the queue itself is made on the first Enqueue.
 type sendQueue struct {
 	mu      sync.Mutex
 	msgs    []*PreparedMessage // guarded by mu
 	bytes   int                // payload bytes in msgs; guarded by mu
-	limit   int
-	running bool // a drain goroutine is at work; guarded by mu
+	running bool               // a drain goroutine is at work; guarded by mu
 }
 
 var preparedSlicePool = sync.Pool{New: func() any { return new([]*PreparedMessage) }}
@@ -44,10 +43,10 @@ func (c *Conn) Enqueue(pm *PreparedMessage) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	q := &c.queue
+	q := &c.extras().queue
 	n := len(pm.data)
 	q.mu.Lock()
-	if q.bytes > 0 && q.bytes+n > q.limit {
+	if q.bytes > 0 && q.bytes+n > c.queueLimit {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
@@ -68,7 +67,7 @@ func (c *Conn) Enqueue(pm *PreparedMessage) error {
 
 // drainQueue writes queued messages until the queue is empty.
 func (c *Conn) drainQueue() {
-	q := &c.queue
+	q := &c.extras().queue
 	for {
 		q.mu.Lock()
 		msgs, n := q.msgs, q.bytes
@@ -97,7 +96,7 @@ func (c *Conn) drainQueue() {
 
 // dropQueue forgets what is queued once the connection is broken.
 func (c *Conn) dropQueue() {
-	q := &c.queue
+	q := &c.extras().queue
 	q.mu.Lock()
 	c.buffered.Add(-int64(q.bytes))
 	q.msgs, q.bytes, q.running = nil, 0, false

@@ -13,18 +13,19 @@ import (
 // soon) for Ping to return before ctx ends.
 func (c *Conn) Ping(ctx context.Context) error {
 	ch := make(chan struct{})
-	c.pingMu.Lock()
-	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+	x := c.extras()
+	x.pingMu.Lock()
+	if x.pings == nil {
+		x.pings = make(map[uint64]chan struct{})
 	}
-	c.pingSeq++
-	seq := c.pingSeq
-	c.pings[seq] = ch
-	c.pingMu.Unlock()
+	x.pingSeq++
+	seq := x.pingSeq
+	x.pings[seq] = ch
+	x.pingMu.Unlock()
 	forget := func() {
-		c.pingMu.Lock()
-		delete(c.pings, seq)
-		c.pingMu.Unlock()
+		x.pingMu.Lock()
+		delete(x.pings, seq)
+		x.pingMu.Unlock()
 	}
 
 	var payload [8]byte
@@ -51,13 +52,17 @@ func (c *Conn) pongReceived(payload []byte) {
 	if len(payload) != 8 {
 		return
 	}
-	seq := binary.BigEndian.Uint64(payload)
-	c.pingMu.Lock()
-	if ch, ok := c.pings[seq]; ok {
-		close(ch)
-		delete(c.pings, seq)
+	x := c.extra.Load()
+	if x == nil {
+		return // no Ping was ever sent
 	}
-	c.pingMu.Unlock()
+	seq := binary.BigEndian.Uint64(payload)
+	x.pingMu.Lock()
+	if ch, ok := x.pings[seq]; ok {
+		close(ch)
+		delete(x.pings, seq)
+	}
+	x.pingMu.Unlock()
 }
 
 // keepAlive pings the peer at an interval and closes the connection when

@@ -122,9 +122,10 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.nextFrame(); err != nil {
 		return 0, nil, c.readError(ctx, err)
 	}
-	c.mr.ctx = ctx
-	c.mr.active = true
-	return c.msgType, &c.mr, nil
+	mr := &c.extras().mr
+	mr.ctx = ctx
+	mr.active = true
+	return c.msgType, mr, nil
 }
 
 // messageReader is the io.Reader that Reader returns; each Conn has one.
@@ -203,7 +204,9 @@ func (c *Conn) messageUnfinished() bool {
 // discardMessage reads and drops the rest of the current message,
 // validating it as it goes.
 func (c *Conn) discardMessage() error {
-	c.mr.active = false
+	if x := c.extra.Load(); x != nil {
+		x.mr.active = false
+	}
 	var scratch [512]byte
 	if c.compressed {
 		// The rest goes through the decompressor, whose window the next

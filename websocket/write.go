@@ -70,11 +70,12 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.lockMsg(ctx); err != nil {
 		return nil, err
 	}
-	c.mw.ctx = ctx
-	c.mw.op = opcode(typ)
-	c.mw.first = true
-	c.mw.open = true
-	return &c.mw, nil
+	mw := &c.extras().mw
+	mw.ctx = ctx
+	mw.op = opcode(typ)
+	mw.first = true
+	mw.open = true
+	return mw, nil
 }
 
 // messageWriter is the io.WriteCloser that Writer returns; each Conn has
