@@ -63,9 +63,7 @@ func (m *memberRooms) del(room string) {
 		delete(m.set, room)
 		return
 	}
-	if i := slices.Index(m.others, room); i >= 0 {
-		m.others = slices.Delete(m.others, i, i+1)
-	}
+	m.others = without(m.others, room)
 }
 
 // each calls f with every room other than the socket's own.

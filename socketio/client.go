@@ -53,13 +53,18 @@ func (n *names) add(name string) {
 	}
 }
 
-func (n *names) del(name string) {
-	if i := slices.Index(*n, name); i >= 0 {
-		*n = slices.Delete(*n, i, i+1)
+func (n *names) del(name string) { *n = without(*n, name) }
+
+// without returns s without its first element equal to v, and nil once
+// s is empty. It changes s in place: s must not be shared.
+func without[S ~[]E, E comparable](s S, v E) S {
+	if i := slices.Index(s, v); i >= 0 {
+		s = slices.Delete(s, i, i+1)
 	}
-	if len(*n) == 0 {
-		*n = nil
+	if len(s) == 0 {
+		return nil
 	}
+	return s
 }
 
 type work struct {
@@ -197,14 +202,7 @@ func (c *client) socketLocked(nsp string) *Socket {
 }
 
 // removeLocked forgets s, if it is one of the client's sockets.
-func (c *client) removeLocked(s *Socket) {
-	if i := slices.Index(c.sockets, s); i >= 0 {
-		c.sockets = slices.Delete(c.sockets, i, i+1)
-	}
-	if len(c.sockets) == 0 {
-		c.sockets = nil
-	}
-}
+func (c *client) removeLocked(s *Socket) { c.sockets = without(c.sockets, s) }
 
 // strayPacket reports whether a packet for a namespace the client is not
 // connected to should be ignored rather than close the connection: the

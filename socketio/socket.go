@@ -26,19 +26,17 @@ type Socket struct {
 	client *client    // immutable
 	asked  int64      // when the client asked to join, in Unix nanoseconds; immutable
 
-	// The handshake is made when first asked for: most servers never
-	// look at it, and it would be a good part of an idle socket's memory.
-	hsMu sync.Mutex
-	hs   *Handshake     // guarded by hsMu
-	auth map[string]any // the CONNECT payload, until hs is made; guarded by hsMu
-
 	// roomsMu serializes the socket's room changes, so that a Join that
 	// races with the disconnection cannot outlive it. It is held while the
 	// adapter runs, and not mu, so that an adapter may call the socket.
 	roomsMu     sync.Mutex
 	roomsClosed bool // the socket left its rooms for good; guarded by roomsMu
 
-	mu              sync.Mutex
+	mu sync.Mutex
+	// The handshake is made when first asked for: most servers never
+	// look at it, and it would be a good part of an idle socket's memory.
+	hs              *Handshake            // guarded by mu
+	auth            map[string]any        // the CONNECT payload, until hs is made; guarded by mu
 	state           socketState           // guarded by mu
 	acks            map[uint64]ackHandler // acknowledgements awaited from the client; guarded by mu
 	handlers        []namedHandler        // in the order added; guarded by mu
@@ -90,8 +88,8 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 // Handshake returns the details of the connection. They must not be
 // modified.
 func (s *Socket) Handshake() *Handshake {
-	s.hsMu.Lock()
-	defer s.hsMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.hs == nil {
 		s.hs = newHandshake(s.client.sess.Request(), s.auth, time.Unix(0, s.asked))
 		s.auth = nil
