@@ -99,23 +99,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 
-	nc, brw, err := http.NewResponseController(w).Hijack()
+	nc, early, err := takeOver(w)
 	if err != nil {
 		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "connection cannot be taken over: " + err.Error()}
 		return nil, refuse(w, herr)
 	}
-	// Bytes the client sent after its request belong to the connection;
-	// take them, then let net/http's buffers go.
-	var early []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ = brw.Reader.Peek(n)
-		early = append([]byte(nil), early...)
-	}
-	// net/http hands over the connection's own buffers, which stay
-	// reachable while the handler runs; drop their memory now.
-	*brw.Reader = bufio.Reader{}
-	*brw.Writer = bufio.Writer{}
-
 	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol, extensions)
 	nc.SetDeadline(time.Now().Add(closeTimeout))
 	if _, err := nc.Write(resp); err != nil {
@@ -132,6 +120,29 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		pongTimeout:  opts.PongTimeout,
 		buffered:     early,
 	}), nil
+}
+
+// takeOver takes the connection of w over, with the bytes the client sent
+// after its request.
+func takeOver(w http.ResponseWriter) (net.Conn, []byte, error) {
+	if u := unwrapUpgrade(w); u != nil && !u.hijacked && u.status == 0 {
+		// ServeListener left the bytes after the head on the socket.
+		return u.takeOver(), nil, nil
+	}
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ = brw.Reader.Peek(n)
+		early = append([]byte(nil), early...)
+	}
+	// net/http hands over the connection's own buffers, which stay
+	// reachable while the handler runs; drop their memory now.
+	*brw.Reader = bufio.Reader{}
+	*brw.Writer = bufio.Writer{}
+	return nc, early, nil
 }
 
 // checkRequest validates the client's opening handshake (section 4.2.1).

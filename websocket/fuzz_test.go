@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -607,6 +608,70 @@ func FuzzReadFrames(f *testing.F) {
 		case <-peerDone:
 		case <-time.After(2 * fuzzWait):
 			t.Fatal("peer did not finish")
+		}
+	})
+}
+
+// FuzzUpgradeHead checks ServeListener's reading of a request head
+// against net/http's: a head that parseUpgradeHead accepts must be one
+// that a net/http server accepts too, and make the same request.
+func FuzzUpgradeHead(f *testing.F) {
+	valid := "GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	for _, s := range []string{
+		valid + "\r\n",
+		valid + "Pragma: no-cache\r\nCookie: a=b; c=d\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\n",
+		valid + "X-Trim: \t v \t\r\nX-Empty:\r\n\r\n",
+		strings.Replace(valid, "server.example.com", "[::1]:8080", 1) + "\r\n",
+		strings.Replace(valid, "/chat?x=1", "/a%2Fb/%zz", 1) + "\r\n",
+		strings.Replace(valid, "\r\n", "\n", -1) + "\n",
+		valid + " folded\r\n\r\n",
+		valid + "Host: second\r\n\r\n",
+		valid + "Content-Length: 0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	seen := make(chan *http.Request, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n := headEnd(raw)
+		if n == 0 {
+			return
+		}
+		head := raw[:n]
+		got, ok := parseUpgradeHead(head)
+		if !ok {
+			return
+		}
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc.Write(head)
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		if err != nil {
+			t.Fatalf("net/http's answer to %q: %v", head, err)
+		}
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("net/http refuses %q with %d, which ServeListener reads", head, resp.StatusCode)
+		}
+		want := <-seen
+		if got.Method != want.Method || got.RequestURI != want.RequestURI || got.Proto != want.Proto ||
+			got.ProtoMajor != want.ProtoMajor || got.ProtoMinor != want.ProtoMinor || got.Host != want.Host ||
+			got.Close != want.Close || got.ContentLength != want.ContentLength || !reflect.DeepEqual(*got.URL, *want.URL) ||
+			!reflect.DeepEqual(got.Header, want.Header) {
+			t.Fatalf("head %q:\nnet/http:      %+v %+v\nServeListener: %+v %+v", head, want, want.URL, got, got.URL)
 		}
 	})
 }

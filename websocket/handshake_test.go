@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -97,10 +96,22 @@ type hsResult struct {
 	host        string
 }
 
+// hsModes are the two ways a request reaches Accept: through net/http's
+// own connection, and through ServeListener, which reads a WebSocket
+// handshake itself and hands any other request to net/http.
+var hsModes = []string{"net/http", "ServeListener"}
+
 func startHandshakeServer(t *testing.T, opts *websocket.AcceptOptions, configure func(*http.Server)) *hsServer {
 	t.Helper()
+	return startHandshakeServerVia(t, "net/http", opts, configure)
+}
+
+// startHandshakeServerVia starts a handshake server served the way mode
+// (one of hsModes) names.
+func startHandshakeServerVia(t *testing.T, mode string, opts *websocket.AcceptOptions, configure func(*http.Server)) *hsServer {
+	t.Helper()
 	hs := &hsServer{results: make(chan hsResult, 16)}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, opts)
 		res := hsResult{err: err, header: r.Header.Clone(), host: r.Host}
 		if err == nil {
@@ -108,13 +119,30 @@ func startHandshakeServer(t *testing.T, opts *websocket.AcceptOptions, configure
 			c.CloseNow()
 		}
 		hs.results <- res
-	}))
+	})}
 	if configure != nil {
-		configure(srv.Config)
+		configure(srv)
 	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	hs.addr = srv.Listener.Addr().String()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	switch mode {
+	case "net/http":
+		go func() { served <- srv.Serve(ln) }()
+	case "ServeListener":
+		go func() { served <- websocket.ServeListener(srv, ln) }()
+	default:
+		t.Fatalf("unknown mode %q", mode)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-served; err != http.ErrServerClosed {
+			t.Errorf("%s returned %v, want http.ErrServerClosed", mode, err)
+		}
+	})
+	hs.addr = ln.Addr().String()
 	return hs
 }
 
@@ -233,21 +261,25 @@ func TestAcceptRefuses(t *testing.T) {
 		{"version 8", func(r *hsRequest) { r.set("Sec-WebSocket-Version", "8") }, 426, "13"},
 		{"version list", func(r *hsRequest) { r.set("Sec-WebSocket-Version", "13, 8") }, 426, "13"},
 	}
-	hs := startHandshakeServer(t, nil, nil)
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			req := validHandshake(hs.addr)
-			tc.edit(req)
-			resp := checkRefused(t, hs, req, tc.status, tc.want)
-			switch tc.status {
-			case http.StatusUpgradeRequired:
-				if v := resp.Header.Get("Sec-WebSocket-Version"); v != "13" {
-					t.Errorf("426 response has Sec-WebSocket-Version %q, want 13", v)
-				}
-			case http.StatusMethodNotAllowed:
-				if v := resp.Header.Get("Allow"); v != "GET" {
-					t.Errorf("405 response has Allow %q, want GET", v)
-				}
+	for _, mode := range hsModes {
+		t.Run(mode, func(t *testing.T) {
+			hs := startHandshakeServerVia(t, mode, nil, nil)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					req := validHandshake(hs.addr)
+					tc.edit(req)
+					resp := checkRefused(t, hs, req, tc.status, tc.want)
+					switch tc.status {
+					case http.StatusUpgradeRequired:
+						if v := resp.Header.Get("Sec-WebSocket-Version"); v != "13" {
+							t.Errorf("426 response has Sec-WebSocket-Version %q, want 13", v)
+						}
+					case http.StatusMethodNotAllowed:
+						if v := resp.Header.Get("Allow"); v != "GET" {
+							t.Errorf("405 response has Allow %q, want GET", v)
+						}
+					}
+				})
 			}
 		})
 	}
@@ -270,19 +302,29 @@ func TestAcceptTokenLists(t *testing.T) {
 		}},
 		{"odd spacing", func(r *hsRequest) { r.set("Connection", "  Upgrade  ") }},
 	}
-	hs := startHandshakeServer(t, nil, nil)
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			req := validHandshake(hs.addr)
-			tc.edit(req)
-			checkAccepted(t, hs, req)
+	for _, mode := range hsModes {
+		t.Run(mode, func(t *testing.T) {
+			hs := startHandshakeServerVia(t, mode, nil, nil)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					req := validHandshake(hs.addr)
+					tc.edit(req)
+					checkAccepted(t, hs, req)
+				})
+			}
 		})
 	}
 }
 
 func TestAcceptResponseHeaders(t *testing.T) {
 	t.Parallel()
-	hs := startHandshakeServer(t, nil, nil)
+	for _, mode := range hsModes {
+		t.Run(mode, func(t *testing.T) { testAcceptResponseHeaders(t, mode) })
+	}
+}
+
+func testAcceptResponseHeaders(t *testing.T, mode string) {
+	hs := startHandshakeServerVia(t, mode, nil, nil)
 	resp, _ := checkAccepted(t, hs, validHandshake(hs.addr))
 	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != rfcAccept {
 		t.Fatalf("Sec-WebSocket-Accept %q, want the RFC's %q", got, rfcAccept)
@@ -321,23 +363,28 @@ func TestAcceptOrigin(t *testing.T) {
 		{"InsecureSkipVerify null", &websocket.AcceptOptions{InsecureSkipVerify: true}, "null", true},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			hs := startHandshakeServer(t, tc.opts, nil)
-			req := validHandshake(hs.addr)
-			origin := tc.origin
-			if origin == "SELF" {
-				origin = "http://" + hs.addr
-			}
-			if origin != "" {
-				req.set("Origin", origin)
-			}
-			if tc.ok {
-				checkAccepted(t, hs, req)
-			} else {
-				checkRefused(t, hs, req, http.StatusForbidden, "origin")
-			}
-		})
+		for _, mode := range hsModes {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				testAcceptOrigin(t, mode, tc.opts, tc.origin, tc.ok)
+			})
+		}
+	}
+}
+
+func testAcceptOrigin(t *testing.T, mode string, opts *websocket.AcceptOptions, origin string, ok bool) {
+	hs := startHandshakeServerVia(t, mode, opts, nil)
+	req := validHandshake(hs.addr)
+	if origin == "SELF" {
+		origin = "http://" + hs.addr
+	}
+	if origin != "" {
+		req.set("Origin", origin)
+	}
+	if ok {
+		checkAccepted(t, hs, req)
+	} else {
+		checkRefused(t, hs, req, http.StatusForbidden, "origin")
 	}
 }
 
@@ -345,7 +392,13 @@ func TestAcceptOrigin(t *testing.T) {
 // refused by the server's MaxHeaderBytes before Accept runs.
 func TestAcceptHeaderTooLarge(t *testing.T) {
 	t.Parallel()
-	hs := startHandshakeServer(t, nil, func(s *http.Server) { s.MaxHeaderBytes = 1 << 10 })
+	for _, mode := range hsModes {
+		t.Run(mode, func(t *testing.T) { testAcceptHeaderTooLarge(t, mode) })
+	}
+}
+
+func testAcceptHeaderTooLarge(t *testing.T, mode string) {
+	hs := startHandshakeServerVia(t, mode, nil, func(s *http.Server) { s.MaxHeaderBytes = 1 << 10 })
 	// net/http allows MaxHeaderBytes plus 4 KiB of slack; go well past it
 	// while staying within what the socket buffers hold.
 	req := validHandshake(hs.addr).add("X-Padding", strings.Repeat("p", 16<<10))
