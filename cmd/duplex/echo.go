@@ -116,7 +116,7 @@ func serveEcho(ctx context.Context, ln net.Listener, opts *websocket.AcceptOptio
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- websocket.ServeListener(srv, ln) }()
 	select {
 	case err := <-errc:
 		return err

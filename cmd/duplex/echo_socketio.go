@@ -13,6 +13,7 @@ import (
 
 	"github.com/duplexrt/duplex/engineio"
 	"github.com/duplexrt/duplex/socketio"
+	"github.com/duplexrt/duplex/websocket"
 )
 
 // duplex echo --socketio serves what the official Engine.IO and Socket.IO
@@ -157,7 +158,7 @@ func serveSocketIOEcho(ctx context.Context, ln net.Listener, cfg socketIOEchoCon
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelInfo),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- websocket.ServeListener(srv, ln) }()
 	var serveErr error
 	select {
 	case serveErr = <-errc:

@@ -166,7 +166,7 @@ func serveChat(ctx context.Context, ln net.Listener, cfg serveConfig, log *slog.
 		if cfg.tls != nil {
 			errc <- srv.ServeTLS(ln, "", "")
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- websocket.ServeListener(srv, ln)
 		}
 	}()
 	var serveErr error
