@@ -11,9 +11,10 @@ import (
 
 // handshakeRequest is what a session keeps of its handshake request: not
 // the request itself, whose header map, parsed URL and contexts would be
-// most of an idle session's memory, but its strings, with the headers
-// packed into one. net/http makes those strings anew for every request and
-// never touches them after the handler, so they are kept without copies.
+// most of an idle session's memory, but its strings, copied into one
+// allocation with the headers packed as lines. The copy keeps nothing of
+// the request's own memory alive: websocket.ServeListener's strings, for
+// one, share the memory of the whole request head.
 type handshakeRequest struct {
 	method, uri, proto string
 	host, remoteAddr   string
@@ -22,13 +23,25 @@ type handshakeRequest struct {
 }
 
 func keepRequest(r *http.Request) handshakeRequest {
+	var b strings.Builder
+	b.Grow(len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(r.Host) + len(r.RemoteAddr) + packedSize(r.Header))
+	for _, s := range []string{r.Method, r.RequestURI, r.Proto, r.Host, r.RemoteAddr} {
+		b.WriteString(s)
+	}
+	packHeaderTo(&b, r.Header)
+	all := b.String()
+	next := func(n int) string {
+		s := all[:n]
+		all = all[n:]
+		return s
+	}
 	return handshakeRequest{
-		method:     r.Method,
-		uri:        r.RequestURI,
-		proto:      r.Proto,
-		host:       r.Host,
-		remoteAddr: r.RemoteAddr,
-		header:     packHeader(r.Header),
+		method:     next(len(r.Method)),
+		uri:        next(len(r.RequestURI)),
+		proto:      next(len(r.Proto)),
+		host:       next(len(r.Host)),
+		remoteAddr: next(len(r.RemoteAddr)),
+		header:     all,
 		tls:        r.TLS,
 	}
 }
@@ -58,14 +71,25 @@ func (h *handshakeRequest) request() *http.Request {
 // packHeader writes hdr as lines of "Name: value". net/http refuses
 // names and values with a line break, so each line is one value.
 func packHeader(hdr http.Header) string {
+	var b strings.Builder
+	b.Grow(packedSize(hdr))
+	packHeaderTo(&b, hdr)
+	return b.String()
+}
+
+// packedSize is the length of hdr packed.
+func packedSize(hdr http.Header) int {
 	n := 0
 	for k, vs := range hdr {
 		for _, v := range vs {
 			n += len(k) + 2 + len(v) + 1
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
+	return n
+}
+
+// packHeaderTo writes hdr packed to b.
+func packHeaderTo(b *strings.Builder, hdr http.Header) {
 	for _, k := range slices.Sorted(maps.Keys(hdr)) {
 		for _, v := range hdr[k] {
 			b.WriteString(k)
@@ -74,7 +98,6 @@ func packHeader(hdr http.Header) string {
 			b.WriteByte('\n')
 		}
 	}
-	return b.String()
 }
 
 // unpackHeader is the inverse of packHeader. The values are substrings
