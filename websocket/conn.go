@@ -76,49 +76,50 @@ type Conn struct {
 	// Immutable after the handshake.
 	netConn     net.Conn
 	raw         syscall.RawConn // non-nil where reads can wait for readiness without a buffer
-	writev      bool            // netConn writes net.Buffers in one system call
-	client      bool
 	subprotocol string
 	extensions  string
 	deflate     *deflateState // nil unless permessage-deflate was negotiated
 
 	state     atomic.Int32 // a State
+	writev    bool         // netConn writes net.Buffers in one system call; immutable
+	client    bool         // immutable
 	buffered  atomic.Int64 // bytes accepted by writes, not yet written
 	readLimit atomic.Int64
 
-	// Read side: guarded by readLock, a one-slot semaphore.
-	readLock    ctxLock
-	rbuf        *buffer // nil while no bytes are waiting
-	r, w        int     // unread bytes are rbuf.b[r:w]
-	hdr         header  // the current frame's header
-	inFrame     bool    // hdr is a data frame whose payload is not all read
-	remaining   int64   // payload bytes of the current frame still to read
-	maskPos     int     // position in hdr.maskKey of the next payload byte
-	msgActive   bool    // a data message has started and not finished
-	msgType     MessageType
-	msgRead     int64 // payload bytes of the current message read so far
-	compressed  bool  // the current message is compressed (RSV1)
-	inflated    int64 // decompressed bytes of the current message so far
+	// Read side: guarded by readLock, a one-slot semaphore. The small
+	// fields come last, packed together.
+	readLock  ctxLock
+	rbuf      *buffer // nil while no bytes are waiting
+	r, w      int     // unread bytes are rbuf.b[r:w]
+	hdr       header  // the current frame's header
+	remaining int64   // payload bytes of the current frame still to read
+	maskPos   int     // position in hdr.maskKey of the next payload byte
+	msgType   MessageType
+	msgRead   int64   // payload bytes of the current message read so far
+	inflated  int64   // decompressed bytes of the current message so far
+	msgBuf    *buffer // Read's message; valid until the next read
+	readErr   error   // sticky; every read returns it once set
+	readWatch ctxWatch
+	rawErr    error // result of rawRead and rawTry
+	rawReadFn func(fd uintptr) bool
+	rawTryFn  func(fd uintptr) bool
+	rawDst    []byte // where rawTry reads
+	rawN      int    // what rawTry read
+	onMessage func(c *Conn, typ MessageType, p []byte)
+	onClose   func(c *Conn, err error)
+	onPing    func(payload []byte)
+	onPong    func(payload []byte)
+	pollFD    int32
+	pollGen   int32 // tells this connection's poller events from stale ones
+
+	inFrame     bool // hdr is a data frame whose payload is not all read
+	msgActive   bool // a data message has started and not finished
+	compressed  bool // the current message is compressed (RSV1)
 	utf8        utf8Validator
-	msgBuf      *buffer // Read's message; valid until the next read
-	assembling  bool    // Read was interrupted while assembling msgBuf
-	readErr     error   // sticky; every read returns it once set
-	readWatch   ctxWatch
-	rawErr      error // result of rawRead and rawTry
-	rawReadFn   func(fd uintptr) bool
-	rawTryFn    func(fd uintptr) bool
-	rawDst      []byte // where rawTry reads
-	rawN        int    // what rawTry read
-	drained     bool   // rawTry's last read found the socket emptied
-	bigReads    bool   // served, and the last data frame was large: read in big chunks
-	nonblocking bool   // served by the poller: reads never wait (serve.go)
-	pollFD      int32
-	pollGen     int32 // tells this connection's poller events from stale ones
-	onMessage   func(c *Conn, typ MessageType, p []byte)
-	onClose     func(c *Conn, err error)
-	serveEnded  atomic.Bool // onClose was called or is being called
-	onPing      func(payload []byte)
-	onPong      func(payload []byte)
+	assembling  bool // Read was interrupted while assembling msgBuf
+	drained     bool // rawTry's last read found the socket emptied
+	bigReads    bool // served, and the last data frame was large: read in big chunks
+	nonblocking bool // served by the poller: reads never wait (serve.go)
 
 	// Write side: msgLock is held for a whole data message, frameLock
 	// for each frame, so control frames may go between the fragments
@@ -127,29 +128,30 @@ type Conn struct {
 	frameLock  ctxLock
 	writeErr   error // guarded by frameLock; sticky
 	closeSent  bool  // guarded by frameLock
+	batching   bool  // WriteMessages queues every small frame; guarded by frameLock
 	hdrBuf     [maxHeaderSize]byte
 	writeWatch ctxWatch // guarded by frameLock
 
 	// Coalescing of small frames (coalesce.go).
 	burst       atomic.Bool // the reader has more received bytes waiting
+	pendFlag    atomic.Bool // pend is not empty and a flush is armed
 	pend        *buffer     // queued frames; guarded by frameLock
 	pendPayload int64       // payload bytes in pend; guarded by frameLock
 	pendBytes   atomic.Int64
-	pendFlag    atomic.Bool // pend is not empty and a flush is armed
 	flushTimer  *time.Timer // guarded by frameLock
-	batching    bool        // WriteMessages queues every small frame; guarded by frameLock
 
 	// Closing.
 	closeOnce     sync.Once
-	closed        event // netConn is closed
+	pongTimedOut  atomic.Bool // the keep-alive closed the connection
+	closed        event       // netConn is closed
 	closeRcvdOnce sync.Once
+	serveEnded    atomic.Bool // onClose was called or is being called
 	closeRcvd     event       // the peer's close frame arrived or reading ended
 	peerClose     *CloseError // set before closeRcvd is closed, if a close frame came
 
-	extra        atomic.Pointer[connExtras] // made on first use; see extras
-	queueLimit   int                        // bound of Enqueue's queue
-	keepAlive    *keepAlive
-	pongTimedOut atomic.Bool // the keep-alive closed the connection
+	extra      atomic.Pointer[connExtras] // made on first use; see extras
+	queueLimit int                        // bound of Enqueue's queue
+	keepAlive  *keepAlive
 }
 
 // connConfig holds what Accept and Dial pass to newConn.
@@ -176,8 +178,8 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		c.deflate.stream.c = c
 		c.deflate.conn = c
 	}
-	c.readWatch.conn = nc
-	c.writeWatch.conn, c.writeWatch.write = nc, true
+	c.readWatch.c = c
+	c.writeWatch.c, c.writeWatch.write = c, true
 	limit := cfg.readLimit
 	if limit <= 0 {
 		limit = DefaultReadLimit

@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"net"
 	"sync"
 	"time"
 )
@@ -16,12 +15,12 @@ var aLongTimeAgo = time.Unix(1, 0)
 // context stays the same, so a loop that reads or writes with one
 // context (a request's, say) allocates nothing per message.
 type ctxWatch struct {
-	conn  net.Conn
-	write bool // the watch moves the write deadline, not the read deadline
+	c     *Conn // whose netConn's deadline the watch moves
+	write bool  // the watch moves the write deadline, not the read deadline
 
 	// Owned by the goroutine holding the direction's lock.
-	done        <-chan struct{} // Done of the watched context
 	deadlineSet bool
+	done        <-chan struct{} // Done of the watched context
 
 	mu    sync.Mutex    // guards stop and fired, which close also uses
 	stop  func() bool   // unregisters the watch; nil when none
@@ -96,9 +95,9 @@ func (w *ctxWatch) unregister() {
 // setDeadline sets the deadline of the watched direction.
 func (w *ctxWatch) setDeadline(t time.Time) {
 	if w.write {
-		w.conn.SetWriteDeadline(t)
+		w.c.netConn.SetWriteDeadline(t)
 	} else {
-		w.conn.SetReadDeadline(t)
+		w.c.netConn.SetReadDeadline(t)
 	}
 }
 

@@ -7,10 +7,10 @@ import (
 )
 
 // TestConnSize guards the size of an idle connection: a Conn that grows
-// past 768 bytes moves to the next size class of the allocator (896).
+// past 640 bytes moves to the next size class of the allocator (704).
 func TestConnSize(t *testing.T) {
-	if n := unsafe.Sizeof(Conn{}); n > 768 {
-		t.Fatalf("Conn is %d bytes, more than the 768-byte size class", n)
+	if n := unsafe.Sizeof(Conn{}); n > 640 {
+		t.Fatalf("Conn is %d bytes, more than the 640-byte size class", n)
 	}
 }
 
