@@ -137,6 +137,10 @@ type config struct {
 	// PingTimeout, after which the client itself gives the session up
 	// (spec: "Heartbeat").
 	stall time.Duration
+
+	// The options of websocket.Accept, made once: for a request whose
+	// origin CORS allows, and for any other.
+	acceptCORS, acceptOwn websocket.AcceptOptions
 }
 
 func newConfig(o *Options) *config {
@@ -174,6 +178,9 @@ func newConfig(o *Options) *config {
 		}
 		c.cookie = &ck
 	}
+	c.acceptOwn = websocket.AcceptOptions{ReadLimit: c.maxPayload, Compression: c.compression}
+	c.acceptCORS = c.acceptOwn
+	c.acceptCORS.InsecureSkipVerify = true
 	return c
 }
 

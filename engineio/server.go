@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -198,21 +198,27 @@ func newID() string {
 // openPacket returns the open packet of a session (spec: "Handshake"):
 // '0' and a JSON object with exactly these keys.
 func (srv *Server) openPacket(id, transport string) outPacket {
-	hs := struct {
-		SID          string   `json:"sid"`
-		Upgrades     []string `json:"upgrades"`
-		PingInterval int64    `json:"pingInterval"`
-		PingTimeout  int64    `json:"pingTimeout"`
-		MaxPayload   int64    `json:"maxPayload"`
-	}{
-		SID:          id,
-		Upgrades:     srv.cfg.upgradesFrom(transport),
-		PingInterval: srv.cfg.pingInterval.Milliseconds(),
-		PingTimeout:  srv.cfg.pingTimeout.Milliseconds(),
-		MaxPayload:   srv.cfg.maxPayload,
+	// The handshake's JSON, written by hand: the id is base64url and the
+	// transport names are plain words, so nothing needs escaping.
+	upgrades := srv.cfg.upgradesFrom(transport)
+	b := make([]byte, 0, 112+len(id))
+	b = append(b, byte(packetOpen))
+	b = append(b, `{"sid":"`...)
+	b = append(b, id...)
+	b = append(b, `","upgrades":[`...)
+	for i, u := range upgrades {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, u)
 	}
-	b, _ := json.Marshal(hs)
-	return outPacket{data: append([]byte{byte(packetOpen)}, b...)}
+	b = append(b, `],"pingInterval":`...)
+	b = strconv.AppendInt(b, srv.cfg.pingInterval.Milliseconds(), 10)
+	b = append(b, `,"pingTimeout":`...)
+	b = strconv.AppendInt(b, srv.cfg.pingTimeout.Milliseconds(), 10)
+	b = append(b, `,"maxPayload":`...)
+	b = strconv.AppendInt(b, srv.cfg.maxPayload, 10)
+	return outPacket{data: append(b, '}')}
 }
 
 // setCookie sets the session cookie on a handshake response, if
@@ -289,14 +295,10 @@ func (srv *Server) start(s *Session) bool {
 // check is websocket's own (same host only), skipped for origins that
 // Options.CORS allows.
 func (srv *Server) acceptOptions(r *http.Request) *websocket.AcceptOptions {
-	o := &websocket.AcceptOptions{
-		ReadLimit:   srv.cfg.maxPayload,
-		Compression: srv.cfg.compression,
-	}
 	if c := srv.cfg.cors; c != nil && c.allows(r.Header.Get("Origin")) {
-		o.InsecureSkipVerify = true
+		return &srv.cfg.acceptCORS
 	}
-	return o
+	return &srv.cfg.acceptOwn
 }
 
 // goTracked runs f in a goroutine that Shutdown waits for.

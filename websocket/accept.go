@@ -88,7 +88,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 			return nil, refuse(w, herr)
 		}
 	}
-	offered := headerTokens(r.Header, "Sec-WebSocket-Protocol")
+	offered := headerTokens(r.Header, "Sec-Websocket-Protocol") // canonical: no copy
 	subprotocol := chooseSubprotocol(r, opts, offered)
 	var deflate *deflateState
 	var extensions string
@@ -236,19 +236,26 @@ func refuse(w http.ResponseWriter, herr *HandshakeError) error {
 // responseHeader builds the 101 response (section 4.2.2), with the
 // headers the handler set.
 func responseHeader(extra http.Header, accept, subprotocol, extensions string) []byte {
-	var b strings.Builder
-	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	b.WriteString(accept)
-	b.WriteString("\r\n")
+	const status = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+	n := len(status) + len(accept) + len("\r\nSec-WebSocket-Protocol: \r\nSec-WebSocket-Extensions: \r\n\r\n") + len(subprotocol) + len(extensions)
+	for k, vs := range extra {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, status...)
+	b = append(b, accept...)
+	b = append(b, "\r\n"...)
 	if subprotocol != "" {
-		b.WriteString("Sec-WebSocket-Protocol: ")
-		b.WriteString(subprotocol)
-		b.WriteString("\r\n")
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		b = append(b, subprotocol...)
+		b = append(b, "\r\n"...)
 	}
 	if extensions != "" {
-		b.WriteString("Sec-WebSocket-Extensions: ")
-		b.WriteString(extensions)
-		b.WriteString("\r\n")
+		b = append(b, "Sec-WebSocket-Extensions: "...)
+		b = append(b, extensions...)
+		b = append(b, "\r\n"...)
 	}
 	for k, vs := range extra {
 		switch k {
@@ -256,12 +263,17 @@ func responseHeader(extra http.Header, accept, subprotocol, extensions string) [
 			continue
 		}
 		for _, v := range vs {
-			b.WriteString(k)
-			b.WriteString(": ")
-			b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
-			b.WriteString("\r\n")
+			b = append(b, k...)
+			b = append(b, ": "...)
+			for i := 0; i < len(v); i++ {
+				c := v[i]
+				if c == '\r' || c == '\n' {
+					c = ' ' // a line break would end the header early
+				}
+				b = append(b, c)
+			}
+			b = append(b, "\r\n"...)
 		}
 	}
-	b.WriteString("\r\n")
-	return []byte(b.String())
+	return append(b, "\r\n"...)
 }

@@ -22,7 +22,7 @@ type extParam struct {
 // element that does not follow the grammar is returned with ok false, so
 // that the caller can decline it without losing the others.
 func parseExtensions(h http.Header) (exts []extension, ok []bool) {
-	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+	for _, v := range h["Sec-Websocket-Extensions"] {
 		for _, elem := range splitOutsideQuotes(v, ',') {
 			if strings.TrimSpace(elem) == "" {
 				continue

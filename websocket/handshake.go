@@ -44,9 +44,11 @@ func headerTokens(h http.Header, name string) []string {
 // hasToken reports whether a comma list in h[name] holds token, compared
 // without regard to case.
 func hasToken(h http.Header, name, token string) bool {
-	for _, t := range headerTokens(h, name) {
-		if strings.EqualFold(t, token) {
-			return true
+	for _, v := range h[http.CanonicalHeaderKey(name)] {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
 		}
 	}
 	return false
