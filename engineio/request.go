@@ -2,7 +2,6 @@ package engineio
 
 import (
 	"crypto/tls"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -90,7 +89,13 @@ func packedSize(hdr http.Header) int {
 
 // packHeaderTo writes hdr packed to b.
 func packHeaderTo(b *strings.Builder, hdr http.Header) {
-	for _, k := range slices.Sorted(maps.Keys(hdr)) {
+	var names [32]string // on the stack for any usual request
+	keys := names[:0]
+	for k := range hdr {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		for _, v := range hdr[k] {
 			b.WriteString(k)
 			b.WriteString(": ")

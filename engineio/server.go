@@ -37,8 +37,7 @@ func NewServer(opts *Options) *Server {
 // or POST, a WebSocket connection or upgrade, or a CORS preflight. Bad
 // requests get the reference server's JSON errors.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	transport := q.Get("transport")
+	transport := queryValue(r.URL.RawQuery, "transport")
 	upgrade := isWebSocketRequest(r)
 	if c := srv.cfg.cors; c != nil && !upgrade {
 		// The reference server runs the cors middleware before anything
@@ -56,11 +55,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Spec: "Query parameters": EIO is mandatory, and this server speaks
 	// only version 4.
-	if q.Get("EIO") != "4" {
+	if queryValue(r.URL.RawQuery, "EIO") != "4" {
 		writeError(w, codeUnsupportedProtocolVersion, 0, "")
 		return
 	}
-	if sid := q.Get("sid"); sid != "" {
+	if sid := queryValue(r.URL.RawQuery, "sid"); sid != "" {
 		s := srv.session(sid)
 		if s == nil {
 			writeError(w, codeUnknownSID, 0, "")

@@ -648,8 +648,8 @@ func FuzzUpgradeHead(f *testing.F) {
 			return
 		}
 		head := raw[:n]
-		got, ok := parseUpgradeHead(head)
-		if !ok {
+		got := new(http.Request)
+		if !parseUpgradeHead(head, got) {
 			return
 		}
 		nc, err := net.Dial("tcp", ln.Addr().String())

@@ -58,10 +58,11 @@ func ServeListener(srv *http.Server, ln net.Listener) error {
 		errc:  make(chan error),
 		done:  make(chan struct{}),
 	}
-	l.base = context.Background()
+	base := context.Background()
 	if srv.BaseContext != nil {
-		l.base = srv.BaseContext(l)
+		base = srv.BaseContext(l)
 	}
+	l.base = context.WithValue(base, http.ServerContextKey, srv)
 	go l.acceptLoop()
 	return srv.Serve(l)
 }
@@ -71,10 +72,10 @@ func ServeListener(srv *http.Server, ln net.Listener) error {
 type upgradeListener struct {
 	ln    net.Listener
 	srv   *http.Server
-	base  context.Context
-	conns chan net.Conn // for srv
-	errc  chan error    // ln's Accept errors, for srv
-	done  chan struct{} // closed by Close
+	base  context.Context // srv.BaseContext's, with http.ServerContextKey
+	conns chan net.Conn   // for srv
+	errc  chan error      // ln's Accept errors, for srv
+	done  chan struct{}   // closed by Close
 	once  sync.Once
 }
 
@@ -148,14 +149,17 @@ func (l *upgradeListener) serveConn(c net.Conn) {
 	if timeout > 0 {
 		c.SetReadDeadline(time.Now().Add(timeout))
 	}
+	// r stays on the stack: serve copies it once, into the request with
+	// its context.
+	var r http.Request
 	buf := headBuffers.Get().(*[headBufferSize]byte)
-	r, err := readUpgrade(c, buf)
+	ok, err := readUpgrade(c, buf, &r)
 	headBuffers.Put(buf)
 	switch {
 	case err != nil:
 		// Nothing came in time, or the client left: srv would close c too.
 		c.Close()
-	case r == nil:
+	case !ok:
 		if timeout > 0 {
 			c.SetReadDeadline(time.Time{})
 		}
@@ -164,32 +168,31 @@ func (l *upgradeListener) serveConn(c net.Conn) {
 		if timeout > 0 {
 			c.SetReadDeadline(time.Time{})
 		}
-		l.serve(c, r)
+		l.serve(c, &r)
 	}
 }
 
-// readUpgrade reads c's request head when it is one that parseUpgradeHead
-// accepts, and returns its request. It returns a nil request, having read
-// nothing, when the head is another one or c cannot be peeked, and an
-// error when c sent nothing in time or failed.
-func readUpgrade(c net.Conn, buf *[headBufferSize]byte) (*http.Request, error) {
+// readUpgrade reads c's request head into r when it is one that
+// parseUpgradeHead accepts. It returns false, having read nothing, when
+// the head is another one or c cannot be peeked, and an error when c sent
+// nothing in time or failed.
+func readUpgrade(c net.Conn, buf *[headBufferSize]byte, r *http.Request) (bool, error) {
 	n, err := peekHead(c, buf[:])
 	if err == errNoPeek || n == 0 && err == nil {
-		return nil, nil
+		return false, nil
 	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	r, ok := parseUpgradeHead(buf[:n])
-	if !ok {
-		return nil, nil
+	if !parseUpgradeHead(buf[:n], r) {
+		return false, nil
 	}
 	// Take the head off the socket; the bytes after it are the client's.
 	if _, err := io.ReadFull(c, buf[:n]); err != nil {
-		return nil, err
+		return false, err
 	}
 	r.RemoteAddr = c.RemoteAddr().String()
-	return r, nil
+	return true, nil
 }
 
 // serve calls the handler with r, the first request of c, as net/http's
@@ -197,14 +200,13 @@ func readUpgrade(c net.Conn, buf *[headBufferSize]byte) (*http.Request, error) {
 func (l *upgradeListener) serve(c net.Conn, r *http.Request) {
 	w := &upgradeResponse{conn: c, srv: l.srv}
 	w.setState(http.StateNew)
-	ctx := context.WithValue(l.base, http.ServerContextKey, l.srv)
-	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
+	ctx := context.WithValue(l.base, http.LocalAddrContextKey, c.LocalAddr())
 	if l.srv.ConnContext != nil {
 		ctx = l.srv.ConnContext(ctx, c)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r = r.WithContext(ctx)
+	req := r.WithContext(ctx)
 	h := l.srv.Handler
 	if h == nil {
 		h = http.DefaultServeMux
@@ -215,7 +217,7 @@ func (l *upgradeListener) serve(c net.Conn, r *http.Request) {
 			if v != http.ErrAbortHandler {
 				buf := make([]byte, 64<<10)
 				buf = buf[:runtime.Stack(buf, false)]
-				l.logf("http: panic serving %v: %v\n%s", r.RemoteAddr, v, buf)
+				l.logf("http: panic serving %v: %v\n%s", req.RemoteAddr, v, buf)
 			}
 			if !w.hijacked {
 				w.close()
@@ -224,7 +226,7 @@ func (l *upgradeListener) serve(c net.Conn, r *http.Request) {
 		}
 		w.finish()
 	}()
-	h.ServeHTTP(w, r)
+	h.ServeHTTP(w, req)
 }
 
 // logf logs to the server's ErrorLog, or to the log package's logger.

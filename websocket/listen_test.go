@@ -489,11 +489,11 @@ func TestParseUpgradeHeadLeaves(t *testing.T) {
 		"Transfer-Encoding":  "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" + rest,
 		"Expect":             "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n" + rest,
 	} {
-		if r, ok := parseUpgradeHead([]byte(head)); ok {
+		if r := new(http.Request); parseUpgradeHead([]byte(head), r) {
 			t.Errorf("%s: read %+v, want it left to net/http", name, r)
 		}
 	}
-	if _, ok := parseUpgradeHead([]byte("GET / HTTP/1.1\r\nHost: x\r\n" + rest)); !ok {
+	if !parseUpgradeHead([]byte("GET / HTTP/1.1\r\nHost: x\r\n"+rest), new(http.Request)) {
 		t.Error("a plain handshake is left to net/http")
 	}
 }

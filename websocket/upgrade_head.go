@@ -37,9 +37,9 @@ func headEnd(b []byte) int {
 // is false, and the connection goes to net/http, which knows every other
 // form and answers every malformed one.
 //
-// The request has no context, remote address or body yet. Its field
-// values are substrings of one copy of head.
-func parseUpgradeHead(head []byte) (r *http.Request, ok bool) {
+// The request, written to r, has no context nor remote address yet. Its
+// field values are substrings of one copy of head.
+func parseUpgradeHead(head []byte, r *http.Request) (ok bool) {
 	s := string(head)
 	line, rest, _ := strings.Cut(s, "\r\n")
 	target, ok := strings.CutPrefix(line, "GET ")
@@ -47,37 +47,37 @@ func parseUpgradeHead(head []byte) (r *http.Request, ok bool) {
 		target, ok = strings.CutSuffix(target, " HTTP/1.1")
 	}
 	if !ok || target == "" || target[0] != '/' || !printableASCII(target) {
-		return nil, false
+		return false
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		return nil, false
+		return false
 	}
 
 	// One backing array holds every value, as net/textproto does.
 	n := strings.Count(rest, "\r\n") - 1
 	if n < 1 {
-		return nil, false // no Host
+		return false // no Host
 	}
 	values := make([]string, 0, n)
 	h := make(http.Header, n)
 	for {
 		line, rest, ok = strings.Cut(rest, "\r\n")
 		if !ok || strings.ContainsAny(line, "\r\n") {
-			return nil, false
+			return false
 		}
 		if line == "" {
 			break
 		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !isToken(name) {
-			return nil, false // also a folded line, which starts with a space
+			return false // also a folded line, which starts with a space
 		}
 		value = strings.Trim(value, " \t")
 		if !validFieldValue(value) {
-			return nil, false
+			return false
 		}
-		key := textproto.CanonicalMIMEHeaderKey(name)
+		key := canonicalKey(name)
 		if vs, seen := h[key]; seen {
 			h[key] = append(vs, value)
 			continue
@@ -86,13 +86,13 @@ func parseUpgradeHead(head []byte) (r *http.Request, ok bool) {
 		h[key] = values[len(values)-1 : len(values) : len(values)]
 	}
 	if rest != "" {
-		return nil, false // headEnd ended the head earlier than this
+		return false // headEnd ended the head earlier than this
 	}
 
 	hosts := h["Host"]
 	if len(hosts) != 1 || !validHost(hosts[0]) || !hasToken(h, "Upgrade", "websocket") ||
 		h["Content-Length"] != nil || h["Transfer-Encoding"] != nil || h["Expect"] != nil {
-		return nil, false
+		return false
 	}
 	delete(h, "Host")
 	// As net/http: "Pragma: no-cache" stands for "Cache-Control: no-cache"
@@ -100,7 +100,7 @@ func parseUpgradeHead(head []byte) (r *http.Request, ok bool) {
 	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" && h["Cache-Control"] == nil {
 		h["Cache-Control"] = []string{"no-cache"}
 	}
-	return &http.Request{
+	*r = http.Request{
 		Method:     http.MethodGet,
 		URL:        u,
 		Proto:      "HTTP/1.1",
@@ -111,7 +111,24 @@ func parseUpgradeHead(head []byte) (r *http.Request, ok bool) {
 		Host:       hosts[0],
 		Close:      hasToken(h, "Connection", "close"),
 		RequestURI: target,
-	}, true
+	}
+	return true
+}
+
+// webSocketKeys are the canonical forms of the handshake's own header
+// names, which clients spell otherwise ("Sec-WebSocket-Key"), so that
+// canonicalKey finds them without making a new string.
+var webSocketKeys = [...]string{"Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol"}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey(name), without a copy
+// for the handshake's header names.
+func canonicalKey(name string) string {
+	for _, k := range webSocketKeys {
+		if len(name) == len(k) && strings.EqualFold(name, k) {
+			return k
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // printableASCII reports whether s holds only visible ASCII characters,
