@@ -15,54 +15,57 @@ import (
 // the request's own memory alive: websocket.ServeListener's strings, for
 // one, share the memory of the whole request head.
 type handshakeRequest struct {
-	method, uri, proto string
-	host, remoteAddr   string
-	header             string // "Name: value\n" per value, names sorted
-	tls                *tls.ConnectionState
+	all  string    // method, URI, proto, host, remote address, packed header
+	ends [5]uint32 // where each but the header ends in all
+	tls  *tls.ConnectionState
 }
 
 func keepRequest(r *http.Request) handshakeRequest {
+	parts := [...]string{r.Method, r.RequestURI, r.Proto, r.Host, r.RemoteAddr}
+	var h handshakeRequest
 	var b strings.Builder
-	b.Grow(len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(r.Host) + len(r.RemoteAddr) + packedSize(r.Header))
-	for _, s := range []string{r.Method, r.RequestURI, r.Proto, r.Host, r.RemoteAddr} {
-		b.WriteString(s)
+	n := packedSize(r.Header)
+	for _, p := range parts {
+		n += len(p)
+	}
+	b.Grow(n)
+	for i, p := range parts {
+		b.WriteString(p)
+		h.ends[i] = uint32(b.Len())
 	}
 	packHeaderTo(&b, r.Header)
-	all := b.String()
-	next := func(n int) string {
-		s := all[:n]
-		all = all[n:]
-		return s
+	h.all, h.tls = b.String(), r.TLS
+	return h
+}
+
+// part returns the i-th string of the request, in the order of all.
+func (h *handshakeRequest) part(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = h.ends[i-1]
 	}
-	return handshakeRequest{
-		method:     next(len(r.Method)),
-		uri:        next(len(r.RequestURI)),
-		proto:      next(len(r.Proto)),
-		host:       next(len(r.Host)),
-		remoteAddr: next(len(r.RemoteAddr)),
-		header:     all,
-		tls:        r.TLS,
-	}
+	return h.all[start:h.ends[i]]
 }
 
 // request rebuilds the request.
 func (h *handshakeRequest) request() *http.Request {
-	u, err := url.ParseRequestURI(h.uri)
+	method, uri, proto, host, remoteAddr := h.part(0), h.part(1), h.part(2), h.part(3), h.part(4)
+	u, err := url.ParseRequestURI(uri)
 	if err != nil {
 		u = &url.URL{} // cannot happen: net/http parsed the same URI
 	}
-	major, minor, _ := http.ParseHTTPVersion(h.proto)
+	major, minor, _ := http.ParseHTTPVersion(proto)
 	return &http.Request{
-		Method:     h.method,
+		Method:     method,
 		URL:        u,
-		Proto:      h.proto,
+		Proto:      proto,
 		ProtoMajor: major,
 		ProtoMinor: minor,
-		Header:     unpackHeader(h.header),
+		Header:     unpackHeader(h.all[h.ends[4]:]),
 		Body:       http.NoBody,
-		Host:       h.host,
-		RemoteAddr: h.remoteAddr,
-		RequestURI: h.uri,
+		Host:       host,
+		RemoteAddr: remoteAddr,
+		RequestURI: uri,
 		TLS:        h.tls,
 	}
 }

@@ -32,7 +32,6 @@ type Session struct {
 	// transports (a POST and a WebSocket during an upgrade) are delivered
 	// one at a time, and while OnClose is scheduled.
 	deliverMu sync.Mutex
-	finished  bool // OnClose is running or has run: no more OnMessage; guarded by deliverMu
 
 	mu          sync.Mutex
 	onMessage   func(data []byte, binary bool) // guarded by mu
@@ -50,16 +49,19 @@ type Session struct {
 
 	// Polling state, guarded by mu.
 	poll       *pollWait   // the pending GET, if any
-	posting    bool        // a POST is being read
 	closeTimer *time.Timer // a closing session waiting for the next GET
 
 	// WebSocket state, guarded by mu.
 	ws           *wsConn     // the WebSocket transport, once the session uses one
-	writing      bool        // a goroutine is writing queue to ws
-	upgrading    bool        // an upgrade is under way: a probe is accepted or being accepted
 	probe        *wsConn     // the WebSocket being probed
-	probed       bool        // the probe ping came: pending and new GETs are answered at once
 	upgradeTimer *time.Timer // abandons the probe after UpgradeTimeout
+
+	// Flags, packed together; the lock of each is named.
+	finished  bool // OnClose is running or has run: no more OnMessage; guarded by deliverMu
+	posting   bool // a POST is being read; guarded by mu
+	writing   bool // a goroutine is writing queue to ws; guarded by mu
+	upgrading bool // an upgrade is under way: a probe is accepted or being accepted; guarded by mu
+	probed    bool // the probe ping came: pending and new GETs are answered at once; guarded by mu
 }
 
 func (srv *Server) newSession(id string, r *http.Request, transport string) *Session {
