@@ -5,7 +5,8 @@
 //
 // `sio-duplex --port PORT` serves Socket.IO at
 // http://127.0.0.1:PORT/socket.io/ with the package's defaults (no
-// compression, both transports) and prints "PID <pid>" once it listens.
+// compression, both transports), as websocket.ServeListener serves it,
+// and prints "PID <pid>" once it listens.
 // Every socket of the main namespace joins the room "bench"; "echo" is
 // acknowledged with its own arguments, and "broadcast" goes to the whole
 // room, sender included, as "broadcast-back". The arguments are passed
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/socketio"
+	"github.com/duplexrt/duplex/websocket"
 )
 
 // room is the room every socket joins and every broadcast goes to.
@@ -81,7 +83,9 @@ func main() {
 	mux.Handle("/socket.io/", io)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("PID %d\n", os.Getpid())
-	fatal(srv.Serve(ln))
+	// ServeListener reads the WebSocket handshakes itself, without
+	// net/http's per-connection buffers; polling requests go to srv.
+	fatal(websocket.ServeListener(srv, ln))
 }
 
 // stopOnSignal writes the heap profile at SIGUSR1, and exits at SIGTERM
