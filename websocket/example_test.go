@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,6 +54,53 @@ func ExampleAccept() {
 
 // A client that streams a message in fragments and reads the answer as a
 // stream.
+// ServeListener serves an http.Server, reading WebSocket handshakes itself.
+func ExampleServeListener() {
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			for {
+				typ, p, err := c.Read(r.Context())
+				if err != nil {
+					return
+				}
+				c.Write(r.Context(), typ, append([]byte("echo: "), p...))
+			}
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- websocket.ServeListener(srv, ln) }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, websocket.MessageText, []byte("hi"))
+	_, p, err := c.Read(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(p))
+	fmt.Println(c.Close(websocket.StatusNormalClosure, "done"))
+	srv.Shutdown(ctx)
+	fmt.Println(<-served)
+	// Output:
+	// echo: hi
+	// <nil>
+	// http: Server closed
+}
+
 func ExampleConn_Writer() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
