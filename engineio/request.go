@@ -70,15 +70,6 @@ func (h *handshakeRequest) request() *http.Request {
 	}
 }
 
-// packHeader writes hdr as lines of "Name: value". net/http refuses
-// names and values with a line break, so each line is one value.
-func packHeader(hdr http.Header) string {
-	var b strings.Builder
-	b.Grow(packedSize(hdr))
-	packHeaderTo(&b, hdr)
-	return b.String()
-}
-
 // packedSize is the length of hdr packed.
 func packedSize(hdr http.Header) int {
 	n := 0
@@ -90,7 +81,8 @@ func packedSize(hdr http.Header) int {
 	return n
 }
 
-// packHeaderTo writes hdr packed to b.
+// packHeaderTo writes hdr to b as lines of "Name: value". net/http
+// refuses names and values with a line break, so each line is one value.
 func packHeaderTo(b *strings.Builder, hdr http.Header) {
 	var names [32]string // on the stack for any usual request
 	keys := names[:0]
@@ -108,7 +100,7 @@ func packHeaderTo(b *strings.Builder, hdr http.Header) {
 	}
 }
 
-// unpackHeader is the inverse of packHeader. The values are substrings
+// unpackHeader is the inverse of packHeaderTo. The values are substrings
 // of packed.
 func unpackHeader(packed string) http.Header {
 	hdr := make(http.Header, strings.Count(packed, "\n"))

@@ -3,8 +3,16 @@ package engineio
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
+
+// packHeader returns hdr as packHeaderTo writes it.
+func packHeader(hdr http.Header) string {
+	var b strings.Builder
+	packHeaderTo(&b, hdr)
+	return b.String()
+}
 
 func TestPackHeaderRoundTrip(t *testing.T) {
 	for _, hdr := range []http.Header{

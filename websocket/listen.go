@@ -3,6 +3,7 @@ package websocket
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -16,6 +17,11 @@ import (
 // headBufferSize bounds the request head that ServeListener reads itself;
 // a longer one goes to net/http, which has no such bound.
 const headBufferSize = 4096
+
+// errNoPeek says that a connection cannot be looked at without reading
+// it: it is not a socket of the runtime's poller, or peekHead is not
+// available here.
+var errNoPeek = errors.New("websocket: connection cannot be peeked")
 
 var headBuffers = sync.Pool{New: func() any { return new([headBufferSize]byte) }}
 
@@ -155,21 +161,19 @@ func (l *upgradeListener) serveConn(c net.Conn) {
 	buf := headBuffers.Get().(*[headBufferSize]byte)
 	ok, err := readUpgrade(c, buf, &r)
 	headBuffers.Put(buf)
-	switch {
-	case err != nil:
+	if err != nil {
 		// Nothing came in time, or the client left: srv would close c too.
 		c.Close()
-	case !ok:
-		if timeout > 0 {
-			c.SetReadDeadline(time.Time{})
-		}
-		l.handOff(c)
-	default:
-		if timeout > 0 {
-			c.SetReadDeadline(time.Time{})
-		}
-		l.serve(c, &r)
+		return
 	}
+	if timeout > 0 {
+		c.SetReadDeadline(time.Time{})
+	}
+	if !ok {
+		l.handOff(c)
+		return
+	}
+	l.serve(c, &r)
 }
 
 // readUpgrade reads c's request head into r when it is one that

@@ -126,6 +126,19 @@ func (ls *listenServer) next(t *testing.T) seenRequest {
 	}
 }
 
+// dialRaw opens a TCP connection to addr, bounded by listenWait and
+// closed when the test ends.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(listenWait))
+	return nc
+}
+
 // echoOnce dials url, sends msg and checks that it comes back.
 func echoOnce(t *testing.T, url, msg string) {
 	t.Helper()
@@ -170,12 +183,7 @@ func TestServeListenerReadsHandshakes(t *testing.T) {
 // with a body on one kept-alive connection.
 func TestServeListenerHandsOffOtherRequests(t *testing.T) {
 	ls := startListenServer(t, true, nil)
-	nc, err := net.Dial("tcp", ls.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(listenWait))
+	nc := dialRaw(t, ls.addr)
 	io.WriteString(nc, "GET /page HTTP/1.1\r\nHost: x\r\n\r\nPOST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
 	br := bufio.NewReader(nc)
 	for _, path := range []string{"/page", "/form"} {
@@ -210,12 +218,7 @@ func TestServeListenerHandsOffUnusualHeads(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			nc, err := net.Dial("tcp", ls.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			nc.SetDeadline(time.Now().Add(listenWait))
+			nc := dialRaw(t, ls.addr)
 			for i, p := range tc.parts {
 				if i > 0 {
 					time.Sleep(50 * time.Millisecond)
@@ -257,11 +260,7 @@ func TestServeListenerRequestAsNetHTTP(t *testing.T) {
 	for i, head := range heads {
 		var got [2]seenRequest
 		for j, ls := range []*listenServer{plain, direct} {
-			nc, err := net.Dial("tcp", ls.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			nc.SetDeadline(time.Now().Add(listenWait))
+			nc := dialRaw(t, ls.addr)
 			io.WriteString(nc, head)
 			got[j] = ls.next(t)
 			if want := []string{"*http.response", "*websocket.upgradeResponse"}[j]; got[j].writer != want {
@@ -283,12 +282,7 @@ func TestServeListenerRequestAsNetHTTP(t *testing.T) {
 // the handshake, in the same write, is read as the first message.
 func TestServeListenerEarlyMessage(t *testing.T) {
 	ls := startListenServer(t, true, nil)
-	nc, err := net.Dial("tcp", ls.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(listenWait))
+	nc := dialRaw(t, ls.addr)
 	frame := []byte{0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2}
 	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"+string(frame))
@@ -316,12 +310,7 @@ func TestServeListenerRefusal(t *testing.T) {
 		io.WriteString(w, "<html>come back later</html>")
 	})}
 	addr := serveListenerOn(t, srv)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(listenWait))
+	nc := dialRaw(t, addr)
 	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
@@ -361,12 +350,7 @@ func TestServeListenerPanic(t *testing.T) {
 		ErrorLog: log.New(&logged, "", 0),
 	}
 	addr := serveListenerOn(t, srv)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(listenWait))
+	nc := dialRaw(t, addr)
 	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n")
 	if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("read %d bytes, %v; want EOF", n, err)
@@ -399,12 +383,7 @@ func (b *syncBuffer) String() string {
 func TestServeListenerHeaderTimeout(t *testing.T) {
 	srv := &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: 50 * time.Millisecond}
 	addr := serveListenerOn(t, srv)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(listenWait))
+	nc := dialRaw(t, addr)
 	if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("read %d bytes, %v; want EOF", n, err)
 	}

@@ -3,15 +3,10 @@
 package websocket
 
 import (
-	"errors"
 	"io"
 	"net"
 	"syscall"
 )
-
-// errNoPeek says that a connection cannot be looked at without reading
-// it: it is not a socket of the runtime's poller.
-var errNoPeek = errors.New("websocket: connection cannot be peeked")
 
 // peekHead waits for the first bytes of c and copies into buf, without
 // taking them off the socket, as many of them as arrived and fit. It
