@@ -37,16 +37,30 @@ var (
 	errPingFromClient = errors.New("engineio: ping packet from the client (in protocol v4 the server pings)")
 )
 
-// Reasons passed to the OnClose callback, named as the reference server
-// names them.
+// A reason is why a session closes: one of those passed to the OnClose
+// callback, which are named as the reference server names them. A
+// session keeps the number, not the string.
+type reason uint8
+
 const (
-	reasonTransportClose = "transport close"      // the client closed the session or its connection
-	reasonTransportError = "transport error"      // the connection failed or the client broke a transport rule
-	reasonPingTimeout    = "ping timeout"         // no pong within PingTimeout
-	reasonParseError     = "parse error"          // the client sent an invalid packet
-	reasonForcedClose    = "forced close"         // Session.Close
-	reasonShutdown       = "server shutting down" // Server.Shutdown
+	reasonTransportClose reason = iota + 1 // the client closed the session or its connection
+	reasonTransportError                   // the connection failed or the client broke a transport rule
+	reasonPingTimeout                      // no pong within PingTimeout
+	reasonParseError                       // the client sent an invalid packet
+	reasonForcedClose                      // Session.Close
+	reasonShutdown                         // Server.Shutdown
 )
+
+var reasonText = [...]string{
+	reasonTransportClose: "transport close",
+	reasonTransportError: "transport error",
+	reasonPingTimeout:    "ping timeout",
+	reasonParseError:     "parse error",
+	reasonForcedClose:    "forced close",
+	reasonShutdown:       "server shutting down",
+}
+
+func (r reason) String() string { return reasonText[r] }
 
 // errorCode is an error code of the HTTP error responses of the reference
 // server: 400 (403 for codeForbidden) with {"code":N,"message":"..."}.

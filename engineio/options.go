@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -155,7 +156,7 @@ func newConfig(o *Options) *config {
 		allowRequest:   o.AllowRequest,
 		compression:    o.Compression,
 		onSession:      o.OnSession,
-		queueMessages:  positive(o.SendQueueMessages, defaultQueueMessages),
+		queueMessages:  min(positive(o.SendQueueMessages, defaultQueueMessages), math.MaxInt32),
 		queueBytes:     positive(o.SendQueueBytes, defaultQueueBytes),
 	}
 	c.stall = c.pingInterval + c.pingTimeout

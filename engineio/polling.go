@@ -52,7 +52,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, codeUnknownSID, 0, "")
 		return
-	case s.transport != transportPolling:
+	case s.onWebSocket:
 		s.mu.Unlock()
 		writeError(w, codeBadRequest, 0, "")
 		return
@@ -162,7 +162,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, codeUnknownSID, 0, "")
 		return
-	case s.transport != transportPolling:
+	case s.onWebSocket:
 		s.mu.Unlock()
 		writeError(w, codeBadRequest, 0, "")
 		return

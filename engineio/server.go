@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/internal/gopool"
+	"github.com/duplexrt/duplex/internal/timers"
 	"github.com/duplexrt/duplex/websocket"
 )
 
@@ -25,12 +26,17 @@ type Server struct {
 	sessions map[string]*Session // open and closing sessions by id; guarded by mu
 	shutdown bool                // Shutdown was called; guarded by mu
 
-	work tracker // the goroutines the package started
+	work  tracker                 // the goroutines the package started
+	beats *timers.Queue[*Session] // the heartbeats of the open sessions
 }
 
 // NewServer returns a Server configured by opts; nil means the defaults.
 func NewServer(opts *Options) *Server {
-	return &Server{cfg: newConfig(opts), sessions: make(map[string]*Session)}
+	return &Server{
+		cfg:      newConfig(opts),
+		sessions: make(map[string]*Session),
+		beats:    timers.New((*Session).onHeartbeat, heartbeatEntry),
+	}
 }
 
 // ServeHTTP handles one Engine.IO request: a handshake, a long-polling GET
@@ -270,7 +276,7 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request) {
 // the server is shutting down; the session is then finished.
 func (srv *Server) start(s *Session) bool {
 	s.mu.Lock()
-	s.queue = append(s.queue, srv.openPacket(s.id, s.transport))
+	s.queue = append(s.queue, srv.openPacket(s.id, s.transportLocked()))
 	s.mu.Unlock()
 	if srv.cfg.onSession != nil {
 		srv.cfg.onSession(s)

@@ -9,7 +9,7 @@ import (
 )
 
 // sessionState is where a session is in its life.
-type sessionState int
+type sessionState uint8
 
 const (
 	stateOpen    sessionState = iota
@@ -33,19 +33,14 @@ type Session struct {
 	// one at a time, and while OnClose is scheduled.
 	deliverMu sync.Mutex
 
-	mu          sync.Mutex
-	onMessage   func(data []byte, binary bool) // guarded by mu
-	onClose     func(reason string, err error) // guarded by mu
-	state       sessionState                   // guarded by mu
-	closeReason string                         // why a closing session closes; guarded by mu
-	reason      string                         // why the session finished; guarded by mu
-	closeErr    error                          // what made it finish; guarded by mu
-	transport   string                         // transportPolling or transportWebSocket; guarded by mu
-	queue       []outPacket                    // packets for the client, oldest first; guarded by mu
-	spare       []outPacket                    // an emptied batch for reuse as queue; guarded by mu
-	queued      int                            // messages in queue (other packets do not count); guarded by mu
-	queuedLen   int64                          // bytes of those messages; guarded by mu
-	hb          heartbeat                      // guarded by mu
+	mu        sync.Mutex
+	onMessage func(data []byte, binary bool) // guarded by mu
+	onClose   func(reason string, err error) // guarded by mu
+	closeErr  error                          // what made it finish; guarded by mu
+	queue     []outPacket                    // packets for the client, oldest first; guarded by mu
+	spare     []outPacket                    // an emptied batch for reuse as queue; guarded by mu
+	queuedLen int64                          // bytes of those messages; guarded by mu
+	hb        heartbeat                      // guarded by mu
 
 	// Polling state, guarded by mu.
 	poll       *pollWait   // the pending GET, if any
@@ -56,16 +51,22 @@ type Session struct {
 	probe        *wsConn     // the WebSocket being probed
 	upgradeTimer *time.Timer // abandons the probe after UpgradeTimeout
 
-	// Flags, packed together; the lock of each is named.
-	finished  bool // OnClose is running or has run: no more OnMessage; guarded by deliverMu
-	posting   bool // a POST is being read; guarded by mu
-	writing   bool // a goroutine is writing queue to ws; guarded by mu
-	upgrading bool // an upgrade is under way: a probe is accepted or being accepted; guarded by mu
-	probed    bool // the probe ping came: pending and new GETs are answered at once; guarded by mu
+	// Small fields, packed together; the lock of each is named.
+	queued       int32        // messages in queue (other packets do not count); guarded by mu
+	finished     bool         // OnClose is running or has run: no more OnMessage; guarded by deliverMu
+	posting      bool         // a POST is being read; guarded by mu
+	writing      bool         // a goroutine is writing queue to ws; guarded by mu
+	upgrading    bool         // an upgrade is under way: a probe is accepted or being accepted; guarded by mu
+	probed       bool         // the probe ping came: pending and new GETs are answered at once; guarded by mu
+	awaitingPong bool         // a ping is out; the heartbeat waits for its pong; guarded by mu
+	onWebSocket  bool         // the session's transport is WebSocket, not polling; guarded by mu
+	state        sessionState // guarded by mu
+	closeReason  reason       // why a closing session closes; guarded by mu
+	reason       reason       // why the session finished; guarded by mu
 }
 
 func (srv *Server) newSession(id string, r *http.Request, transport string) *Session {
-	return &Session{srv: srv, id: id, transport: transport, hs: keepRequest(r)}
+	return &Session{srv: srv, id: id, onWebSocket: transport == transportWebSocket, hs: keepRequest(r)}
 }
 
 // ID returns the session id: 20 characters of base64url from 15 bytes of
@@ -83,7 +84,14 @@ func (s *Session) Request() *http.Request { return s.hs.request() }
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.transport
+	return s.transportLocked()
+}
+
+func (s *Session) transportLocked() string {
+	if s.onWebSocket {
+		return transportWebSocket
+	}
+	return transportPolling
 }
 
 // OnMessage sets the function called with each message of the client, in
@@ -131,7 +139,7 @@ func (s *Session) Send(data []byte, binary bool) error {
 		return ErrClosed
 	}
 	cfg := s.srv.cfg
-	if s.queued >= cfg.queueMessages || s.queued > 0 && s.queuedLen+int64(len(data)) > cfg.queueBytes {
+	if int(s.queued) >= cfg.queueMessages || s.queued > 0 && s.queuedLen+int64(len(data)) > cfg.queueBytes {
 		return ErrQueueFull
 	}
 	s.queue = append(s.queue, p)
@@ -162,12 +170,12 @@ func (s *Session) Close() error {
 // closeLocked starts closing an open session with reason. A polling
 // client with no GET waiting gets wait to come back for its packets and
 // the close packet; a WebSocket client, to take its packets.
-func (s *Session) closeLocked(reason string, wait time.Duration) {
+func (s *Session) closeLocked(reason reason, wait time.Duration) {
 	s.state = stateClosing
 	s.closeReason = reason
-	s.hb.stop()
+	s.stopHeartbeatLocked()
 	switch {
-	case s.transport == transportWebSocket:
+	case s.onWebSocket:
 		s.kickLocked() // the writer finishes the session once the queue is out
 		// The heartbeat is stopped: a client that does not read is
 		// dropped after wait.
@@ -219,17 +227,16 @@ func (s *Session) recycleLocked(batch []outPacket) {
 // kickLocked moves queued packets towards the client: to the pending GET
 // on polling, to the writer goroutine (started if needed) on WebSocket.
 func (s *Session) kickLocked() {
-	switch s.transport {
-	case transportPolling:
+	if !s.onWebSocket {
 		if s.poll != nil && len(s.queue) > 0 {
 			s.handLocked(s.takeLocked())
 		}
-	case transportWebSocket:
-		if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
-			s.writing = true
-			t := s.ws
-			s.srv.goTracked(func() { s.writeWS(t) })
-		}
+		return
+	}
+	if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
+		s.writing = true
+		s.srv.work.add()
+		writers.Go(s)
 	}
 }
 
@@ -246,7 +253,7 @@ func (s *Session) onPacket(p packet) bool {
 		s.mu.Unlock()
 		return false
 	}
-	s.hb.lastPacket = time.Now()
+	s.hb.lastPacket = s.srv.beats.Now()
 	switch p.typ {
 	case packetMessage:
 		s.mu.Unlock()
@@ -297,14 +304,14 @@ func (s *Session) deliver(data []byte, binary bool) {
 // stops its timers, answers a pending GET with last (the close packet
 // when last is empty), closes its WebSockets and schedules OnClose. The
 // queue is dropped. Later calls do nothing.
-func (s *Session) finishLocked(reason string, err error, last []outPacket) {
+func (s *Session) finishLocked(reason reason, err error, last []outPacket) {
 	if s.state == stateClosed {
 		return
 	}
 	s.state = stateClosed
 	s.reason, s.closeErr = reason, err
 	s.srv.removeLocked(s)
-	s.hb.stop()
+	s.stopHeartbeatLocked()
 	s.stopCloseTimerLocked()
 	stopTimer(s.upgradeTimer)
 	if s.poll != nil {
@@ -317,7 +324,7 @@ func (s *Session) finishLocked(reason string, err error, last []outPacket) {
 	s.queued, s.queuedLen = 0, 0
 	code, text := websocket.StatusNormalClosure, ""
 	if reason == reasonShutdown {
-		code, text = websocket.StatusGoingAway, reason
+		code, text = websocket.StatusGoingAway, reason.String()
 	}
 	for _, t := range []*wsConn{s.ws, s.probe} {
 		if t != nil && !t.dead {
@@ -338,7 +345,7 @@ func (s *Session) notifyClose() {
 	f, reason, err := s.onClose, s.reason, s.closeErr
 	s.mu.Unlock()
 	if f != nil {
-		f(reason, err)
+		f(reason.String(), err)
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 )
 
 // TestSessionSize guards the size of an idle session: a Session that
-// grows past 352 bytes moves to the next size class of the allocator.
+// grows past 256 bytes moves to the next size class of the allocator.
 func TestSessionSize(t *testing.T) {
-	if n := unsafe.Sizeof(Session{}); n > 352 {
-		t.Fatalf("Session is %d bytes, more than the 352-byte size class", n)
+	if n := unsafe.Sizeof(Session{}); n > 256 {
+		t.Fatalf("Session is %d bytes, more than the 256-byte size class", n)
 	}
 }

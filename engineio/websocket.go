@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplexrt/duplex/internal/gopool"
 	"github.com/duplexrt/duplex/websocket"
 )
 
@@ -28,7 +29,7 @@ type wsConn struct {
 // session already on WebSocket, or already being upgraded, is refused.
 func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	s.mu.Lock()
-	ok := srv.cfg.upgrades && s.state != stateClosed && s.transport == transportPolling && !s.upgrading
+	ok := srv.cfg.upgrades && s.state != stateClosed && !s.onWebSocket && !s.upgrading
 	if ok {
 		s.upgrading = true
 	}
@@ -139,7 +140,7 @@ func (s *Session) upgradeLocked(t *wsConn) {
 	stopTimer(s.upgradeTimer)
 	s.stopCloseTimerLocked() // a closing session now closes through t
 	s.probe, s.upgrading, s.probed = nil, false, false
-	s.ws, s.transport = t, transportWebSocket
+	s.ws, s.onWebSocket = t, true
 	if s.poll != nil {
 		s.handLocked([]outPacket{noopPacket})
 	}
@@ -194,11 +195,20 @@ func (s *Session) wsEnded(t *wsConn, err error) {
 	t.conn.CloseNow()
 }
 
-// writeWS writes the queue to t until it is empty, then returns; Send
-// starts it again. A closing session is finished once its queue is out.
-func (s *Session) writeWS(t *wsConn) {
+// writers runs the writers of WebSocket sessions (writeWS): a pool of its
+// own, so that starting one allocates no closure.
+var writers = gopool.New(func(s *Session) {
+	defer s.srv.work.done()
+	s.writeWS()
+})
+
+// writeWS writes the queue to the session's WebSocket until it is empty,
+// then returns; Send starts it again. A closing session is finished once
+// its queue is out.
+func (s *Session) writeWS() {
 	for {
 		s.mu.Lock()
+		t := s.ws
 		if s.state == stateClosed {
 			s.writing = false
 			s.mu.Unlock()
