@@ -104,9 +104,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "connection cannot be taken over: " + err.Error()}
 		return nil, refuse(w, herr)
 	}
-	resp := responseHeader(w.Header(), acceptKey(r.Header.Get("Sec-WebSocket-Key")), subprotocol, extensions)
+	// The response is built in a write buffer, which the Conn's first
+	// frame takes again.
+	buf := writeBufPool.Get().(*buffer)
+	resp := appendResponse(buf.b[:0], responseHeaderOf(w), r.Header["Sec-Websocket-Key"][0], subprotocol, extensions)
 	nc.SetDeadline(time.Now().Add(closeTimeout))
-	if _, err := nc.Write(resp); err != nil {
+	_, err = nc.Write(resp)
+	writeBufPool.Put(buf)
+	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
 	}
@@ -120,6 +125,15 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		pongTimeout:  opts.PongTimeout,
 		buffered:     early,
 	}), nil
+}
+
+// responseHeaderOf returns w's header map, without making one for a
+// handler of ServeListener that set none.
+func responseHeaderOf(w http.ResponseWriter) http.Header {
+	if u, ok := w.(*upgradeResponse); ok {
+		return u.header
+	}
+	return w.Header()
 }
 
 // takeOver takes the connection of w over, with the bytes the client sent
@@ -156,13 +170,18 @@ func checkRequest(r *http.Request) *HandshakeError {
 		return &HandshakeError{http.StatusUpgradeRequired, `missing "Upgrade: websocket" header`}
 	case !hasToken(r.Header, "Connection", "upgrade"):
 		return &HandshakeError{http.StatusBadRequest, `missing "Connection: Upgrade" header`}
-	case r.Header.Get("Sec-WebSocket-Version") != "13" || len(r.Header.Values("Sec-WebSocket-Version")) != 1:
-		return &HandshakeError{http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version " + fmt.Sprintf("%q", r.Header.Get("Sec-WebSocket-Version")) + "; this server speaks 13"}
-	case len(r.Header.Values("Sec-WebSocket-Key")) != 1 || !validKey(r.Header.Get("Sec-WebSocket-Key")):
+	case !single(r.Header["Sec-Websocket-Version"], "13"):
+		return &HandshakeError{http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version " + fmt.Sprintf("%q", r.Header.Get("Sec-Websocket-Version")) + "; this server speaks 13"}
+	case len(r.Header["Sec-Websocket-Key"]) != 1 || !validKey(r.Header["Sec-Websocket-Key"][0]):
 		return &HandshakeError{http.StatusBadRequest, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes"}
 	}
 	return nil
 }
+
+// single reports whether values is the one value v. Header names here
+// are canonical: http.Header.Get would make a canonical copy of
+// "Sec-WebSocket-Key" on each call.
+func single(values []string, v string) bool { return len(values) == 1 && values[0] == v }
 
 // checkOrigin refuses cross-origin requests from browsers (section
 // 10.2): the Origin's host must be the request's or match a pattern.
@@ -172,27 +191,74 @@ func checkOrigin(r *http.Request, patterns []string) *HandshakeError {
 	if origin == "" {
 		return nil
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
+	host, ok := originHost(origin)
+	if !ok {
 		return &HandshakeError{http.StatusForbidden, fmt.Sprintf("origin %q is not a URL", origin)}
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(host, r.Host) {
 		return nil
 	}
 	for _, p := range patterns {
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(host)); ok {
 			return nil
 		}
 		if !strings.Contains(p, ":") {
 			// A pattern without a port matches the host on any port.
-			if host, _, err := net.SplitHostPort(u.Host); err == nil {
-				if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(host)); ok {
+			if name, _, err := net.SplitHostPort(host); err == nil {
+				if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(name)); ok {
 					return nil
 				}
 			}
 		}
 	}
 	return &HandshakeError{http.StatusForbidden, fmt.Sprintf("origin %q is not allowed", origin)}
+}
+
+// originHost returns the host of origin, as url.Parse finds it, and
+// false when origin is not a URL with a host. The form browsers send, a
+// scheme and a host of letters, digits, dots and hyphens with an optional
+// port, is read without url.Parse and its allocation.
+func originHost(origin string) (string, bool) {
+	if scheme, host, ok := strings.Cut(origin, "://"); ok && plainScheme(scheme) && plainHost(host) {
+		return host, true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	return u.Host, true
+}
+
+// plainScheme reports whether s is a URL scheme (RFC 3986, section 3.1).
+func plainScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// plainHost reports whether s is a host name of letters, digits, dots and
+// hyphens, with a port of digits after a colon, or without.
+func plainHost(s string) bool {
+	name, port, _ := strings.Cut(s, ":")
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func chooseSubprotocol(r *http.Request, opts *AcceptOptions, offered []string) string {
@@ -233,19 +299,12 @@ func refuse(w http.ResponseWriter, herr *HandshakeError) error {
 	return herr
 }
 
-// responseHeader builds the 101 response (section 4.2.2), with the
-// headers the handler set.
-func responseHeader(extra http.Header, accept, subprotocol, extensions string) []byte {
+// appendResponse appends to dst the 101 response (section 4.2.2) to a
+// request with key, with the headers the handler set.
+func appendResponse(dst []byte, extra http.Header, key, subprotocol, extensions string) []byte {
 	const status = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-	n := len(status) + len(accept) + len("\r\nSec-WebSocket-Protocol: \r\nSec-WebSocket-Extensions: \r\n\r\n") + len(subprotocol) + len(extensions)
-	for k, vs := range extra {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	b := make([]byte, 0, n)
-	b = append(b, status...)
-	b = append(b, accept...)
+	b := append(dst, status...)
+	b = appendAcceptKey(b, key)
 	b = append(b, "\r\n"...)
 	if subprotocol != "" {
 		b = append(b, "Sec-WebSocket-Protocol: "...)

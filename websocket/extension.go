@@ -82,15 +82,23 @@ func splitOutsideQuotes(s string, sep byte) []string {
 }
 
 // isToken reports whether s is an HTTP token (RFC 7230, section 3.2.6).
-func isToken(s string) bool {
-	if s == "" {
+func isToken[S ~string | ~[]byte](s S) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+		if !tokenChars[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenChars tells the characters of a token: visible ASCII but
+// separators.
+var tokenChars = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`()<>@,;:\"/[]?={}`, c)
+	}
+	return t
+}()

@@ -628,6 +628,10 @@ func FuzzUpgradeHead(f *testing.F) {
 		valid + " folded\r\n\r\n",
 		valid + "Host: second\r\n\r\n",
 		valid + "Content-Length: 0\r\n\r\n",
+		strings.Replace(valid, "/chat?x=1", "/a!b*(c)/d#e?", 1) + "\r\n",
+		strings.Replace(valid, "/chat?x=1", "//x/$&+,;=@:~_.-?q??", 1) + "\r\n",
+		valid + "x-" + strings.Repeat("long-", 20) + "name: v\r\nPragma: x\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\n\r\n",
+		valid + "Origin: http://server.example.com\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -674,4 +678,13 @@ func FuzzUpgradeHead(f *testing.F) {
 			t.Fatalf("head %q:\nnet/http:      %+v %+v\nServeListener: %+v %+v", head, want, want.URL, got, got.URL)
 		}
 	})
+}
+
+// FuzzOriginHost checks originHost, which reads the common origins
+// itself, against url.Parse.
+func FuzzOriginHost(f *testing.F) {
+	for _, s := range []string{"http://example.com", "https://a.b:8443", "http://[::1]:80", "null", "http://a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(testOriginHost)
 }

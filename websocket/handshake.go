@@ -12,10 +12,15 @@ const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // acceptKey computes Sec-WebSocket-Accept for a Sec-WebSocket-Key.
 func acceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(keyGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	var b [28]byte
+	return string(appendAcceptKey(b[:0], key))
+}
+
+// appendAcceptKey appends Sec-WebSocket-Accept for key to dst.
+func appendAcceptKey(dst []byte, key string) []byte {
+	var b [24 + len(keyGUID)]byte // room for a valid key
+	sum := sha1.Sum(append(append(b[:0], key...), keyGUID...))
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 
 // validKey reports whether key is base64 of 16 bytes (section 4.1).
@@ -23,8 +28,9 @@ func validKey(key string) bool {
 	if len(key) != 24 {
 		return false
 	}
-	b, err := base64.StdEncoding.DecodeString(key)
-	return err == nil && len(b) == 16
+	var b [18]byte
+	n, err := base64.StdEncoding.Decode(b[:], []byte(key))
+	return err == nil && n == 16
 }
 
 // headerTokens returns the comma-separated tokens of every h[name]

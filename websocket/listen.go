@@ -9,7 +9,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -23,7 +25,8 @@ const headBufferSize = 4096
 // available here.
 var errNoPeek = errors.New("websocket: connection cannot be peeked")
 
-var headBuffers = sync.Pool{New: func() any { return new([headBufferSize]byte) }}
+// headBuffers holds *headBuffer.
+var headBuffers = sync.Pool{New: func() any { return newHeadBuffer() }}
 
 // ServeListener is srv.Serve(ln), except that it reads the first request
 // of each connection itself when that request is a WebSocket opening
@@ -156,11 +159,11 @@ func (l *upgradeListener) serveConn(c net.Conn) {
 		c.SetReadDeadline(time.Now().Add(timeout))
 	}
 	// r stays on the stack: serve copies it once, into the request with
-	// its context.
+	// its context. It holds nothing of hb.
 	var r http.Request
-	buf := headBuffers.Get().(*[headBufferSize]byte)
-	ok, err := readUpgrade(c, buf, &r)
-	headBuffers.Put(buf)
+	hb := headBuffers.Get().(*headBuffer)
+	ok, err := readUpgrade(c, hb, &r)
+	headBuffers.Put(hb)
 	if err != nil {
 		// Nothing came in time, or the client left: srv would close c too.
 		c.Close()
@@ -176,39 +179,68 @@ func (l *upgradeListener) serveConn(c net.Conn) {
 	l.serve(c, &r)
 }
 
+// headBuffer holds a request head while ServeListener reads it, and the
+// state of peekHead.
+type headBuffer struct {
+	b [headBufferSize]byte
+	peekState
+}
+
 // readUpgrade reads c's request head into r when it is one that
 // parseUpgradeHead accepts. It returns false, having read nothing, when
 // the head is another one or c cannot be peeked, and an error when c sent
 // nothing in time or failed.
-func readUpgrade(c net.Conn, buf *[headBufferSize]byte, r *http.Request) (bool, error) {
-	n, err := peekHead(c, buf[:])
+func readUpgrade(c net.Conn, hb *headBuffer, r *http.Request) (bool, error) {
+	n, err := peekHead(c, hb)
 	if err == errNoPeek || n == 0 && err == nil {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if !parseUpgradeHead(buf[:n], r) {
+	if !parseUpgradeHead(hb.b[:n], r) {
 		return false, nil
 	}
 	// Take the head off the socket; the bytes after it are the client's.
-	if _, err := io.ReadFull(c, buf[:n]); err != nil {
+	if _, err := io.ReadFull(c, hb.b[:n]); err != nil {
 		return false, err
 	}
-	r.RemoteAddr = c.RemoteAddr().String()
+	r.RemoteAddr = remoteAddr(c)
 	return true, nil
+}
+
+// remoteAddr is c.RemoteAddr().String(), made in one allocation for an
+// IPv4 address, where net.TCPAddr's String takes three.
+func remoteAddr(c net.Conn) string {
+	a := c.RemoteAddr()
+	if t, ok := a.(*net.TCPAddr); ok && t != nil && t.Zone == "" {
+		if ip4 := t.IP.To4(); ip4 != nil {
+			var b [len("255.255.255.255:65535")]byte
+			s := netip.AddrFrom4([4]byte(ip4)).AppendTo(b[:0])
+			s = append(s, ':')
+			return string(strconv.AppendInt(s, int64(t.Port), 10))
+		}
+	}
+	return a.String()
 }
 
 // serve calls the handler with r, the first request of c, as net/http's
 // connection would.
 func (l *upgradeListener) serve(c net.Conn, r *http.Request) {
-	w := &upgradeResponse{conn: c, srv: l.srv}
+	w := &upgradeResponse{conn: c, l: l}
 	w.setState(http.StateNew)
-	ctx := context.WithValue(l.base, http.LocalAddrContextKey, c.LocalAddr())
-	if l.srv.ConnContext != nil {
-		ctx = l.srv.ConnContext(ctx, c)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if l.srv.ConnContext == nil && l.base.Done() == nil {
+		hc := (*handlerContext)(w)
+		ctx, cancel = hc, hc.cancel
+	} else {
+		ctx = context.WithValue(l.base, http.LocalAddrContextKey, c.LocalAddr())
+		if l.srv.ConnContext != nil {
+			ctx = l.srv.ConnContext(ctx, c)
+		}
+		ctx, cancel = context.WithCancel(ctx)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req := r.WithContext(ctx)
 	h := l.srv.Handler

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -474,5 +475,168 @@ func TestParseUpgradeHeadLeaves(t *testing.T) {
 	}
 	if !parseUpgradeHead([]byte("GET / HTTP/1.1\r\nHost: x\r\n"+rest), new(http.Request)) {
 		t.Error("a plain handshake is left to net/http")
+	}
+}
+
+// TestParseUpgradeHeadCopies checks that the request holds nothing of
+// the head it was read from, whose buffer ServeListener reuses.
+func TestParseUpgradeHeadCopies(t *testing.T) {
+	heads := []string{
+		dialHead,
+		chromiumHead,
+		"GET /a%20b/c?x=1 HTTP/1.1\r\nhost: [::1]:80\r\nupgrade: WebSocket\r\nconnection: Upgrade\r\nx-many: 1\r\nX-Many: 2\r\n" +
+			"x-long-" + strings.Repeat("n", 80) + ": v\r\nPragma: no-cache\r\nX-Spaces:   padded value \t\r\nX-Empty:\r\n\r\n",
+	}
+	for _, head := range heads {
+		buf := []byte(head)
+		var r http.Request
+		if !parseUpgradeHead(buf, &r) {
+			t.Fatalf("%q not read", head)
+		}
+		want := fmt.Sprintf("%q %q %q %#v %q", r.RequestURI, r.Host, r.URL.String(), r.Header, r.URL.Path)
+		for i := range buf {
+			buf[i] = '#'
+		}
+		if got := fmt.Sprintf("%q %q %q %#v %q", r.RequestURI, r.Host, r.URL.String(), r.Header, r.URL.Path); got != want {
+			t.Errorf("after the head buffer was overwritten:\n%s\nwant\n%s", got, want)
+		}
+	}
+}
+
+// TestHandshakeAllocations checks the allocations of reading a head (the
+// text, the URL, the values, the header map) and of answering it (none).
+func TestHandshakeAllocations(t *testing.T) {
+	for _, tc := range []struct {
+		head  string
+		parse float64
+	}{{dialHead, 5}, {chromiumHead, 7}} {
+		head := []byte(tc.head)
+		var r http.Request
+		if n := testing.AllocsPerRun(100, func() { parseUpgradeHead(head, &r) }); n > tc.parse {
+			t.Errorf("parseUpgradeHead: %v allocations, want %v", n, tc.parse)
+		}
+		buf := make([]byte, 0, 512)
+		if n := testing.AllocsPerRun(100, func() {
+			if checkRequest(&r) != nil || checkOrigin(&r, nil) != nil {
+				t.Fatal("request refused")
+			}
+			appendResponse(buf, nil, r.Header["Sec-Websocket-Key"][0], "", "")
+		}); n > 0 {
+			t.Errorf("checking and answering: %v allocations, want 0", n)
+		}
+	}
+}
+
+// TestServeListenerContext checks the request's context against
+// net/http's: its values, its cancellation when the handler returns, and
+// that of the contexts derived from it, for a plain server and for one
+// with a cancelable base context and a ConnContext.
+func TestServeListenerContext(t *testing.T) {
+	type connKey struct{}
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	for _, tc := range []struct {
+		name      string
+		configure func(*http.Server)
+	}{
+		{"plain", nil},
+		{"hooks", func(srv *http.Server) {
+			srv.BaseContext = func(net.Listener) context.Context { return base }
+			srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+				return context.WithValue(ctx, connKey{}, c.RemoteAddr().String())
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type result struct {
+				ctx, child  context.Context
+				cancelChild context.CancelFunc
+				ran         chan struct{}
+				err         error
+			}
+			results := make(chan result, 1)
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				res := result{ctx: ctx, ran: make(chan struct{})}
+				switch {
+				case ctx.Err() != nil:
+					res.err = fmt.Errorf("context done while the handler runs: %v", ctx.Err())
+				case ctx.Value(http.ServerContextKey) == nil || ctx.Value(http.LocalAddrContextKey) == nil:
+					res.err = fmt.Errorf("context lacks the server or the local address")
+				case tc.configure != nil && ctx.Value(connKey{}) != r.RemoteAddr:
+					res.err = fmt.Errorf("context lacks ConnContext's value")
+				case tc.configure == nil && fmt.Sprintf("%T", ctx) != "*websocket.handlerContext":
+					res.err = fmt.Errorf("context %T, want ServeListener's own", ctx)
+				}
+				res.child, res.cancelChild = context.WithCancel(ctx)
+				context.AfterFunc(ctx, func() { close(res.ran) })
+				stopped := context.AfterFunc(ctx, func() { panic("stopped function ran") })
+				if !stopped() || stopped() {
+					res.err = fmt.Errorf("AfterFunc's stop did not stop once")
+				}
+				if c, err := Accept(w, r, nil); err == nil {
+					go func() { c.Read(context.Background()); c.CloseNow() }()
+				}
+				results <- res
+			})}
+			if tc.configure != nil {
+				tc.configure(srv)
+			}
+			addr := serveListenerOn(t, srv)
+			ctx, cancel := context.WithTimeout(context.Background(), listenWait)
+			defer cancel()
+			c, _, err := Dial(ctx, "ws://"+addr+"/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			res := <-results
+			defer res.cancelChild()
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			for _, ctx := range []context.Context{res.ctx, res.child} {
+				select {
+				case <-ctx.Done():
+				case <-time.After(listenWait):
+					t.Fatal("context not canceled after the handler returned")
+				}
+				if ctx.Err() != context.Canceled || context.Cause(ctx) != context.Canceled {
+					t.Fatalf("Err %v, Cause %v; want context.Canceled", ctx.Err(), context.Cause(ctx))
+				}
+			}
+			select {
+			case <-res.ran:
+			case <-time.After(listenWait):
+				t.Fatal("AfterFunc's function did not run")
+			}
+			ran := make(chan struct{})
+			context.AfterFunc(res.ctx, func() { close(ran) })
+			select {
+			case <-ran:
+			case <-time.After(listenWait):
+				t.Fatal("AfterFunc on a canceled context did not run")
+			}
+		})
+	}
+}
+
+// TestOriginHost checks originHost against url.Parse.
+func TestOriginHost(t *testing.T) {
+	for _, origin := range []string{
+		"http://example.com", "https://a.example.com:8443", "HTTP://Example.COM:80", "http://x:", "http://:80",
+		"http://[::1]:80", "http://user@host", "http://host/path", "http://host?q", "http://host#f", "null", "",
+		"file://", "http://a:b:c", "http://h%41st", "1http://host", "ws+x://host", "http://host:80:90", "://host",
+	} {
+		testOriginHost(t, origin)
+	}
+}
+
+func testOriginHost(t *testing.T, origin string) {
+	host, ok := originHost(origin)
+	u, err := url.Parse(origin)
+	wantOK := err == nil && u.Host != ""
+	if ok != wantOK || ok && host != u.Host {
+		t.Errorf("originHost(%q) = %q, %v; url.Parse finds %v, %v", origin, host, ok, u, err)
 	}
 }

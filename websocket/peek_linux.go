@@ -8,11 +8,24 @@ import (
 	"syscall"
 )
 
-// peekHead waits for the first bytes of c and copies into buf, without
+// peekState is what a peek leaves for peekHead to read.
+type peekState struct {
+	n     int
+	err   error
+	recvf func(fd uintptr) bool // hb.recv, made once: a peek allocates nothing
+}
+
+func newHeadBuffer() *headBuffer {
+	hb := new(headBuffer)
+	hb.recvf = hb.recv
+	return hb
+}
+
+// peekHead waits for the first bytes of c and copies into hb, without
 // taking them off the socket, as many of them as arrived and fit. It
 // returns the length of the request head they start with, or 0 when they
 // hold no whole head. The read deadline of c bounds the wait.
-func peekHead(c net.Conn, buf []byte) (int, error) {
+func peekHead(c net.Conn, hb *headBuffer) (int, error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return 0, errNoPeek
@@ -21,27 +34,29 @@ func peekHead(c net.Conn, buf []byte) (int, error) {
 	if err != nil {
 		return 0, errNoPeek
 	}
-	var n int
-	var rerr error
-	err = rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK)
-			switch rerr {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // nothing yet: wait until readable
-			}
-			return true
-		}
-	})
+	hb.n, hb.err = 0, nil
+	err = rc.Read(hb.recvf)
 	switch {
 	case err != nil:
 		return 0, err
-	case rerr != nil:
-		return 0, rerr
-	case n <= 0:
+	case hb.err != nil:
+		return 0, hb.err
+	case hb.n <= 0:
 		return 0, io.EOF
 	}
-	return headEnd(buf[:n]), nil
+	return headEnd(hb.b[:hb.n]), nil
+}
+
+// recv is peekHead's function for RawConn.Read.
+func (hb *headBuffer) recv(fd uintptr) bool {
+	for {
+		hb.n, _, hb.err = syscall.Recvfrom(int(fd), hb.b[:], syscall.MSG_PEEK)
+		switch hb.err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // nothing yet: wait until readable
+		}
+		return true
+	}
 }

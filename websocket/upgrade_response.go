@@ -3,10 +3,12 @@ package websocket
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -14,13 +16,22 @@ import (
 // reads itself. Accept takes its connection over without buffers; a
 // handler that answers instead gets its response written, with the
 // connection closed after it, when it returns.
+//
+// Seen as a *handlerContext, it is also the request's context, so that
+// the two take one allocation.
 type upgradeResponse struct {
 	conn     net.Conn
-	srv      *http.Server
+	l        *upgradeListener
 	header   http.Header
+	body     []byte
 	status   int
-	body     bytes.Buffer
 	hijacked bool
+
+	// The context's state; see handlerContext.
+	canceled bool
+	mu       sync.Mutex
+	done     chan struct{}        // made by Done
+	after    map[*func()]struct{} // the functions of AfterFunc
 }
 
 // Header returns the header map of the response.
@@ -45,7 +56,8 @@ func (w *upgradeResponse) Write(p []byte) (int, error) {
 		return 0, http.ErrHijacked
 	}
 	w.WriteHeader(http.StatusOK)
-	return w.body.Write(p)
+	w.body = append(w.body, p...)
+	return len(p), nil
 }
 
 // Hijack hands the connection to the caller, as net/http's does.
@@ -80,20 +92,20 @@ func (w *upgradeResponse) finish() {
 	h.Set("Connection", "close")
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	if bodyAllowed(w.status) {
-		if h.Get("Content-Type") == "" && w.body.Len() > 0 {
-			h.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
+		if h.Get("Content-Type") == "" && len(w.body) > 0 {
+			h.Set("Content-Type", http.DetectContentType(w.body))
 		}
-		h.Set("Content-Length", strconv.Itoa(w.body.Len()))
+		h.Set("Content-Length", strconv.Itoa(len(w.body)))
 	} else {
-		w.body.Reset()
+		w.body = nil
 	}
 	var out bytes.Buffer
 	out.WriteString("HTTP/1.1 " + strconv.Itoa(w.status) + " " + http.StatusText(w.status) + "\r\n")
 	h.Write(&out)
 	out.WriteString("\r\n")
-	out.Write(w.body.Bytes())
-	if w.srv.WriteTimeout > 0 {
-		w.conn.SetWriteDeadline(time.Now().Add(w.srv.WriteTimeout))
+	out.Write(w.body)
+	if t := w.l.srv.WriteTimeout; t > 0 {
+		w.conn.SetWriteDeadline(time.Now().Add(t))
 	}
 	w.conn.Write(out.Bytes())
 	w.close()
@@ -107,8 +119,8 @@ func (w *upgradeResponse) close() {
 
 // setState reports a state of the connection to the server's hook.
 func (w *upgradeResponse) setState(s http.ConnState) {
-	if w.srv.ConnState != nil {
-		w.srv.ConnState(w.conn, s)
+	if f := w.l.srv.ConnState; f != nil {
+		f(w.conn, s)
 	}
 }
 
@@ -132,4 +144,93 @@ func unwrapUpgrade(w http.ResponseWriter) *upgradeResponse {
 			return nil
 		}
 	}
+}
+
+// handlerContext is an upgradeResponse seen as the context of its
+// request: the context net/http would give it, with the local address,
+// canceled when the handler returns, for a server whose base context is
+// never canceled and that has no ConnContext. It takes no allocation of
+// its own, where context.WithValue and context.WithCancel take three. It
+// implements AfterFunc, so that the contexts derived from it wait for it
+// without a goroutine each.
+type handlerContext upgradeResponse
+
+// closedChan is the Done channel of a context canceled before Done was
+// called.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Deadline, Done, Err and Value make a handlerContext a context.Context.
+
+func (c *handlerContext) Deadline() (time.Time, bool) { return c.l.base.Deadline() }
+
+func (c *handlerContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		if c.canceled {
+			return closedChan
+		}
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
+
+func (c *handlerContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.canceled {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *handlerContext) Value(key any) any {
+	if key == http.LocalAddrContextKey {
+		return c.conn.LocalAddr()
+	}
+	return c.l.base.Value(key)
+}
+
+// AfterFunc arranges for f to run in a goroutine of its own once c is
+// canceled, as context.AfterFunc does.
+func (c *handlerContext) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.canceled {
+		go f()
+		return func() bool { return false }
+	}
+	if c.after == nil {
+		c.after = make(map[*func()]struct{})
+	}
+	fp := &f
+	c.after[fp] = struct{}{}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.after[fp]
+		delete(c.after, fp)
+		return ok
+	}
+}
+
+// cancel cancels c, which the handler's return does.
+func (c *handlerContext) cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.canceled {
+		return
+	}
+	c.canceled = true
+	if c.done != nil {
+		close(c.done)
+	}
+	for fp := range c.after {
+		go (*fp)()
+	}
+	c.after = nil
 }
