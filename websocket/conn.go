@@ -192,12 +192,12 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 	switch nc := nc.(type) {
 	case *net.TCPConn:
 		c.writev = true
-		if raw, err := nc.SyscallConn(); err == nil {
+		if raw, err := nc.SyscallConn(); err == nil && rawReads {
 			c.raw = raw
 		}
 	case *net.UnixConn:
 		c.writev = true
-		if raw, err := nc.SyscallConn(); err == nil {
+		if raw, err := nc.SyscallConn(); err == nil && rawReads {
 			c.raw = raw
 		}
 	}

@@ -466,7 +466,7 @@ func (c *Conn) fillRaw() error {
 func (c *Conn) rawRead(fd uintptr) bool {
 	buf := readBufPool.Get().(*buffer)
 	for {
-		n, err := syscall.Read(int(fd), buf.b)
+		n, err := sysRead(fd, buf.b)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -537,7 +537,7 @@ func (c *Conn) readNow(p []byte) (int, error) {
 // rawTry is the callback of readNow: one read, never a wait.
 func (c *Conn) rawTry(fd uintptr) bool {
 	for {
-		n, err := syscall.Read(int(fd), c.rawDst)
+		n, err := sysRead(fd, c.rawDst)
 		switch {
 		case err == syscall.EINTR:
 			continue

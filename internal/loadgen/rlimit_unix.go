@@ -11,12 +11,20 @@ func RaiseFileLimit(want uint64) (uint64, error) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return 0, err
 	}
-	if l.Cur >= want {
-		return l.Cur, nil
+	if uint64(l.Cur) >= want {
+		return uint64(l.Cur), nil
 	}
-	l.Cur = min(want, l.Max)
+	if want < uint64(l.Max) {
+		setLimit(&l.Cur, want)
+	} else {
+		l.Cur = l.Max
+	}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return 0, err
 	}
-	return l.Cur, nil
+	return uint64(l.Cur), nil
 }
+
+// setLimit sets a field of syscall.Rlimit: a uint64 on most systems, an
+// int64 on some BSDs.
+func setLimit[T int64 | uint64](field *T, v uint64) { *field = T(v) }
