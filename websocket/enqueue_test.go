@@ -75,8 +75,14 @@ func TestEnqueueBroadcast(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, c := range conns {
+		// The writer counts its bytes out after the write returns, which
+		// may be after the client has read them.
+		deadline := time.Now().Add(5 * time.Second)
+		for c.BufferedAmount() != 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
 		if n := c.BufferedAmount(); n != 0 {
-			t.Errorf("BufferedAmount %d after the queue drained", n)
+			t.Errorf("BufferedAmount %d 5s after the queue drained", n)
 		}
 		c.CloseNow()
 	}
