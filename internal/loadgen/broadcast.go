@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -20,6 +21,10 @@ type publisher struct {
 	completed atomic.Int64 // messages every subscriber received
 	sent      atomic.Int64 // messages sent
 	wake      chan struct{}
+	// measuredFrom is the sequence number of the first message sent in
+	// the measurement (the largest uint64 until then): only its deliveries
+	// and later ones count, whenever the phase changes.
+	measuredFrom atomic.Uint64
 }
 
 // subscriber is the receiving state of one connection.
@@ -84,7 +89,7 @@ func (h *broadcastHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	s.next[pi] = hd.seq + 1
 	h.received(s, pub, hd.seq)
 	r.all.Add(1)
-	if r.inMeasurement() {
+	if r.inMeasurement() && hd.seq >= pub.measuredFrom.Load() {
 		c.hist.record(now - hd.sent)
 		s.measured++
 	}
@@ -158,7 +163,10 @@ func (p *publisher) writeLoop(r *run, subscribers int64) {
 		}
 		n = min(n, free, 64)
 		measured := r.inMeasurement()
-		n = int64(r.take(int(n)))
+		if measured && p.measuredFrom.Load() == math.MaxUint64 {
+			p.measuredFrom.Store(uint64(seq))
+		}
+		n = int64(r.take(int(n), measured))
 		if n == 0 {
 			<-r.stopSending
 			return
@@ -211,13 +219,15 @@ func runBroadcast(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	h := &broadcastHandler{r: r, n: int64(len(conns)), op: op}
 	for i := range r.cfg.Publishers {
 		c := conns[i]
-		h.pubs = append(h.pubs, &publisher{
+		p := &publisher{
 			wsConn:  c,
 			idx:     i,
 			tmpl:    newFrameTemplate(op, r.cfg.Size, c.key),
 			pending: make([]atomic.Int64, r.cfg.InFlight),
 			wake:    make(chan struct{}, 1),
-		})
+		}
+		p.measuredFrom.Store(math.MaxUint64)
+		h.pubs = append(h.pubs, p)
 	}
 	for range conns {
 		h.subs = append(h.subs, &subscriber{

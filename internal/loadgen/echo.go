@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -14,6 +15,10 @@ type echoConn struct {
 	op       byte
 	inflight atomic.Int64
 	wake     chan struct{} // the reader took echoes: the writer may send
+	// measuredFrom is the sequence number of the first message sent in
+	// the measurement (the largest uint64 until then): only its echo
+	// and later ones count, whenever the phase changes.
+	measuredFrom atomic.Uint64
 
 	// Owned by the reader.
 	nextRecv uint64
@@ -61,7 +66,7 @@ func (h *echoHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	ec.nextRecv = hd.seq + 1
 	ec.freed++
 	r.all.Add(1)
-	if r.inMeasurement() {
+	if r.inMeasurement() && hd.seq >= ec.measuredFrom.Load() {
 		c.hist.record(now - hd.sent)
 		ec.measured++
 	}
@@ -125,7 +130,10 @@ func (ec *echoConn) writeLoop(r *run) {
 		}
 		n = min(n, free, 64)
 		measured := r.inMeasurement()
-		n = int64(r.take(int(n)))
+		if measured && ec.measuredFrom.Load() == math.MaxUint64 {
+			ec.measuredFrom.Store(seq)
+		}
+		n = int64(r.take(int(n), measured))
 		if n == 0 {
 			<-r.stopSending
 			return
@@ -166,12 +174,14 @@ func runEcho(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	}
 	h := &echoHandler{r: r}
 	for _, c := range conns {
-		h.conns = append(h.conns, &echoConn{
+		ec := &echoConn{
 			wsConn: c,
 			tmpl:   newFrameTemplate(op, r.cfg.Size, c.key),
 			op:     op,
 			wake:   make(chan struct{}, 1),
-		})
+		}
+		ec.measuredFrom.Store(math.MaxUint64)
+		h.conns = append(h.conns, ec)
 	}
 	wait := r.startReaders(conns, h, func(c *wsConn, err error) {
 		// A connection that ended has nothing in flight any more.

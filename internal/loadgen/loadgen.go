@@ -258,10 +258,10 @@ func (r *run) errors() int64 {
 // stop ends sending.
 func (r *run) stop() { r.stopOnce.Do(func() { close(r.stopSending) }) }
 
-// take reserves up to n messages of the budget during the measurement
-// and returns how many may be sent.
-func (r *run) take(n int) int {
-	if r.cfg.Messages <= 0 || r.phase.Load() != phaseMeasure {
+// take reserves up to n messages of the budget for messages sent in the
+// measurement and returns how many may be sent.
+func (r *run) take(n int, measured bool) int {
+	if r.cfg.Messages <= 0 || !measured {
 		return n
 	}
 	left := r.budget.Add(-int64(n))
