@@ -1,57 +1,33 @@
 package socketio
 
-import (
-	"context"
-	"sync/atomic"
-)
+import "context"
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
 // returning its arguments. It returns ctx.Err() when ctx ends first (give
 // it a deadline), and ErrDisconnected when the socket disconnects first.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]Raw, error) {
-	p, err := eventPacket(event, args)
-	if err != nil {
+	if err := checkReserved(event); err != nil {
 		return nil, err
 	}
-	p.Namespace = s.nsp.name
-	p.ID, p.HasID = s.nsp.nextAckID(), true
+	h := Packet{Type: PacketEvent, Namespace: s.nsp.name, ID: s.nsp.nextAckID(), HasID: true}
 	type result struct {
 		args []Raw
 		err  error
 	}
 	ch := make(chan result, 1)
-	if !s.addAck(p.ID, func(args []Raw, err error) { ch <- result{args, err} }) {
+	if !s.addAck(h.ID, func(args []Raw, err error) { ch <- result{args, err} }) {
 		return nil, ErrDisconnected
 	}
-	if err := s.client.sendPacket(p, false); err != nil {
-		s.removeAck(p.ID)
+	if err := s.client.sendArgs(&h, event, true, args, false); err != nil {
+		s.removeAck(h.ID)
 		return nil, err
 	}
 	select {
 	case r := <-ch:
 		return r.args, r.err
 	case <-ctx.Done():
-		s.removeAck(p.ID)
+		s.removeAck(h.ID)
 		return nil, ctx.Err()
-	}
-}
-
-// ackFunc returns the AckFunc that answers the client's event id.
-func (s *Socket) ackFunc(id uint64) AckFunc {
-	var sent atomic.Bool
-	return func(args ...any) error {
-		if !sent.CompareAndSwap(false, true) {
-			return ErrNoAck
-		}
-		p, err := ackPacket(s.nsp.name, id, args)
-		if err != nil {
-			sent.Store(false)
-			return err
-		}
-		if !s.Connected() {
-			return ErrDisconnected
-		}
-		return s.client.sendPacket(p, false)
 	}
 }
 

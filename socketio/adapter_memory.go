@@ -176,38 +176,32 @@ func (a *MemoryAdapter) eachMemberLocked(room string, f func(id string)) {
 
 // ids returns the ids of the local sockets that opts selects.
 func (a *MemoryAdapter) ids(opts BroadcastOptions) []string {
+	return a.appendIDs(nil, opts)
+}
+
+// appendIDs appends to dst the ids of the local sockets that opts selects.
+func (a *MemoryAdapter) appendIDs(dst []string, opts BroadcastOptions) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	var except map[string]struct{}
-	for _, r := range opts.Except {
-		a.eachMemberLocked(r, func(id string) {
-			if except == nil {
-				except = make(map[string]struct{})
-			}
-			except[id] = struct{}{}
-		})
-	}
-	excluded := func(id string) bool {
-		_, ok := except[id]
-		return ok
-	}
+	except := a.exclusionLocked(opts.Except)
 	if len(opts.Rooms) == 0 {
-		ids := make([]string, 0, len(a.sids))
+		if dst == nil {
+			dst = make([]string, 0, len(a.sids))
+		}
 		for id := range a.sids {
-			if !excluded(id) {
-				ids = append(ids, id)
+			if !except.has(id) {
+				dst = append(dst, id)
 			}
 		}
-		return ids
+		return dst
 	}
-	var ids []string
 	var seen map[string]struct{}
 	if len(opts.Rooms) > 1 {
 		seen = make(map[string]struct{})
 	}
 	for _, r := range opts.Rooms {
 		a.eachMemberLocked(r, func(id string) {
-			if excluded(id) {
+			if except.has(id) {
 				return
 			}
 			if seen != nil {
@@ -216,10 +210,47 @@ func (a *MemoryAdapter) ids(opts BroadcastOptions) []string {
 				}
 				seen[id] = struct{}{}
 			}
-			ids = append(ids, id)
+			dst = append(dst, id)
 		})
 	}
-	return ids
+	return dst
+}
+
+// An exclusion tells the sockets in any of some rooms: a few rooms
+// (typically the broadcasting socket's own) are looked up for each socket;
+// the members of more are gathered in a set first. It is used with the
+// adapter's lock held.
+type exclusion struct {
+	a     *MemoryAdapter
+	rooms []string
+	set   map[string]struct{} // with more rooms
+}
+
+func (a *MemoryAdapter) exclusionLocked(rooms []string) exclusion {
+	e := exclusion{a: a, rooms: rooms}
+	if len(rooms) > 4 {
+		e.set = make(map[string]struct{})
+		for _, r := range rooms {
+			a.eachMemberLocked(r, func(id string) { e.set[id] = struct{}{} })
+		}
+	}
+	return e
+}
+
+func (e *exclusion) has(id string) bool {
+	if e.set != nil {
+		_, ok := e.set[id]
+		return ok
+	}
+	for _, r := range e.rooms {
+		if id == r && e.a.sids[r].own {
+			return true
+		}
+		if _, ok := e.a.rooms[r][id]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // sockets returns the local sockets that opts selects.
@@ -227,15 +258,50 @@ func (a *MemoryAdapter) sockets(opts BroadcastOptions) []*Socket {
 	return a.nsp.socketsByID(a.ids(opts))
 }
 
+// A selection holds the sockets a broadcast goes to. Selections are taken
+// from the pool selections and given back, so that a broadcast makes none.
+type selection struct {
+	ids   []string
+	socks []*Socket
+}
+
+var selections = sync.Pool{New: func() any { return new(selection) }}
+
+// maxPooledSelection bounds the sockets of a selection kept for reuse.
+const maxPooledSelection = 4096
+
+// selectSockets returns a selection of the local sockets that opts
+// selects. Give it back with release when done.
+func (a *MemoryAdapter) selectSockets(opts BroadcastOptions) *selection {
+	sel := selections.Get().(*selection)
+	sel.ids = a.appendIDs(sel.ids[:0], opts)
+	sel.socks = a.nsp.appendSockets(sel.socks[:0], sel.ids)
+	return sel
+}
+
+func (sel *selection) release() {
+	if cap(sel.ids) > maxPooledSelection || cap(sel.socks) > maxPooledSelection {
+		return
+	}
+	clear(sel.ids)
+	clear(sel.socks)
+	selections.Put(sel)
+}
+
 // Broadcast implements Adapter: p is encoded once and queued for each
 // selected socket.
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) error {
-	msgs, err := p.Encode()
+	buf := getBuffer()
+	defer putBuffer(buf)
+	text, err := p.appendText(*buf)
 	if err != nil {
 		return err
 	}
-	for _, s := range a.sockets(opts) {
-		s.sendEncoded(msgs, opts.Flags.Volatile)
+	*buf = text
+	sel := a.selectSockets(opts)
+	defer sel.release()
+	for _, s := range sel.socks {
+		s.sendEncoded(text, p.Attachments, opts.Flags.Volatile)
 	}
 	return nil
 }
@@ -243,10 +309,13 @@ func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) error {
 // BroadcastWithAck implements Adapter.
 func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clientCount func(int), ack func(Raw)) error {
 	p.ID, p.HasID = a.nsp.nextAckID(), true
-	msgs, err := p.Encode()
+	buf := getBuffer()
+	defer putBuffer(buf)
+	text, err := p.appendText(*buf)
 	if err != nil {
 		return err
 	}
+	*buf = text
 	id := p.ID
 	handler := func(args []Raw, err error) {
 		if err != nil {
@@ -259,11 +328,13 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clien
 		ack(first)
 	}
 	var sent []*Socket
-	for _, s := range a.sockets(opts) {
+	sel := a.selectSockets(opts)
+	defer sel.release()
+	for _, s := range sel.socks {
 		if !s.addAck(id, handler) {
 			continue
 		}
-		if s.sendEncoded(msgs, opts.Flags.Volatile) != nil {
+		if s.sendEncoded(text, p.Attachments, opts.Flags.Volatile) != nil {
 			s.removeAck(id)
 			continue
 		}

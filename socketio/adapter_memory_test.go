@@ -90,3 +90,26 @@ func TestMemoryAdapterManyRooms(t *testing.T) {
 		t.Fatalf("%d rooms left in the adapter", len(a.rooms))
 	}
 }
+
+// Sockets are excluded alike whether the rooms to leave out are few
+// (looked up for each socket) or many (gathered first).
+func TestMemoryAdapterExcept(t *testing.T) {
+	a := NewMemoryAdapter(nil)
+	for _, id := range []string{"A", "B", "C", "D", "E", "F"} {
+		a.AddAll(id, []string{id, "all"})
+	}
+	a.AddAll("C", []string{"r1"})
+	a.AddAll("D", []string{"A"}) // the room named by A's id
+	a.Del("E", "E")              // E is no longer in its own room
+	for _, except := range [][]string{
+		{"B", "r1", "A", "E"},
+		{"B", "r1", "A", "E", "none", "other"},
+	} {
+		if got, want := selected(a, BroadcastOptions{Rooms: []string{"all"}, Except: except}), []string{"E", "F"}; !slices.Equal(got, want) {
+			t.Errorf("all except %v: %v, want %v", except, got, want)
+		}
+		if got, want := selected(a, BroadcastOptions{Except: except}), []string{"E", "F"}; !slices.Equal(got, want) {
+			t.Errorf("every socket except %v: %v, want %v", except, got, want)
+		}
+	}
+}

@@ -380,18 +380,19 @@ func appendRewritten(b, data []byte, from [][]byte, atts *[][]byte) ([]byte, err
 	data = trimJSON(data)
 	switch data[0] {
 	case '[':
-		elems, err := splitArray(data)
-		if err != nil {
-			return nil, err
-		}
 		b = append(b, '[')
-		for i, e := range elems {
-			if i > 0 {
+		first := true
+		err := eachElem(data, func(e []byte) error {
+			if !first {
 				b = append(b, ',')
 			}
-			if b, err = appendRewritten(b, e, from, atts); err != nil {
-				return nil, err
-			}
+			first = false
+			var err error
+			b, err = appendRewritten(b, e, from, atts)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		return append(b, ']'), nil
 	case '{':

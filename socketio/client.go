@@ -67,9 +67,12 @@ func without[S ~[]E, E comparable](s S, v E) S {
 	return s
 }
 
+// A work is what the dispatcher runs: f, or the handlers of a received
+// event (without a closure for each).
 type work struct {
 	f      func()
-	packet bool // holds a token of slots
+	ev     *eventBox // when f is nil
+	packet bool      // holds a token of slots
 }
 
 func newClient(srv *Server, sess *engineio.Session) *client {
@@ -99,13 +102,14 @@ func (c *client) startConnectTimer(d time.Duration) {
 
 // onMessage handles a message of the session.
 func (c *client) onMessage(data []byte, binary bool) {
-	p, err := c.dec.Decode(data, binary)
+	var p Packet // on the stack: handle keeps fields of p, never p
+	ok, err := c.dec.decode(&p, data, binary)
 	if err != nil {
 		c.fail(ReasonParseError, err)
 		return
 	}
-	if p != nil {
-		c.handle(p)
+	if ok {
+		c.handle(&p)
 	}
 }
 
@@ -132,7 +136,8 @@ func (c *client) handle(p *Packet) {
 				return
 			}
 		}
-		c.enqueue(func() { c.connect(p.Namespace, auth) }, true)
+		nsp := p.Namespace
+		c.enqueue(work{f: func() { c.connect(nsp, auth) }, packet: true})
 
 	case PacketEvent:
 		s := c.socket(p.Namespace)
@@ -142,15 +147,12 @@ func (c *client) handle(p *Packet) {
 			}
 			return
 		}
-		ev, err := newEvent(p)
+		ev, err := newEvent(p, s)
 		if err != nil {
 			c.fail(ReasonParseError, err)
 			return
 		}
-		if p.HasID {
-			ev.Ack = s.ackFunc(p.ID)
-		}
-		c.enqueue(func() { s.dispatch(ev) }, true)
+		c.enqueue(work{ev: ev.box, packet: true})
 
 	case PacketAck:
 		s := c.socket(p.Namespace)
@@ -296,24 +298,44 @@ func connectErrorPacket(nsp string, err error) *Packet {
 
 // sendPacket encodes p and sends it.
 func (c *client) sendPacket(p *Packet, volatile bool) error {
-	msgs, err := p.Encode()
+	buf := getBuffer()
+	defer putBuffer(buf)
+	text, err := p.appendText(*buf)
 	if err != nil {
 		return err
 	}
-	return c.send(msgs, volatile)
+	*buf = text
+	return c.send(text, p.Attachments, volatile)
 }
 
-// send queues the messages of one packet on the session. When the session's
-// queue is full, a volatile packet is dropped if none of it was queued;
-// otherwise the client cannot keep up (or would get half a packet) and is
-// disconnected.
-func (c *client) send(msgs [][]byte, volatile bool) error {
+// sendArgs sends a packet with h's type (PacketEvent or PacketAck),
+// namespace and id, whose payload appendArgs makes of event and args.
+func (c *client) sendArgs(h *Packet, event string, named bool, args []any, volatile bool) error {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	text, atts, err := h.appendArgsText(*buf, event, named, args)
+	if err != nil {
+		return err
+	}
+	*buf = text
+	return c.send(text, atts, volatile)
+}
+
+// send queues the messages of one packet on the session: its text, then
+// its attachments. When the session's queue is full, a volatile packet is
+// dropped if none of it was queued; otherwise the client cannot keep up
+// (or would get half a packet) and is disconnected.
+func (c *client) send(text []byte, atts [][]byte, volatile bool) error {
 	c.sendMu.Lock()
-	var err error
-	n := 0
-	for ; n < len(msgs); n++ {
-		if err = c.sess.Send(msgs[n], n > 0); err != nil {
-			break
+	err := c.sess.Send(text, false)
+	n := 0 // messages queued
+	if err == nil {
+		n++
+		for _, a := range atts {
+			if err = c.sess.Send(a, true); err != nil {
+				break
+			}
+			n++
 		}
 	}
 	c.sendMu.Unlock()

@@ -2,68 +2,109 @@ package socketio
 
 import (
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/duplexrt/duplex/internal/gopool"
 )
 
+// dispatchPool runs the dispatchers of the clients; being typed, it starts
+// one without making a closure.
+var dispatchPool *gopool.Pool[*client]
+
+// An initializer would make a cycle: dispatch leads back to enqueue.
+func init() { dispatchPool = gopool.New((*client).dispatch) }
+
+// queueChunk is the backing array of a short dispatch queue. Queues are
+// taken from queuePool when work comes and given back when it is done,
+// rather than kept by idle clients or made anew for each burst.
+type queueChunk [4]work
+
+var queuePool = sync.Pool{New: func() any { return new(queueChunk) }}
+
 // enqueue adds work for the dispatcher, starting it if needed. Work for a
 // packet waits while Options.MaxPendingEvents packets are queued (see
 // takeSlot), and is dropped once the client is closed; other work
 // (continuations of middlewares, disconnect handlers) always runs.
-func (c *client) enqueue(f func(), packet bool) {
-	if packet && !c.takeSlot() {
+func (c *client) enqueue(w work) {
+	if w.packet && !c.takeSlot() {
 		return
 	}
 	c.mu.Lock()
-	if packet && c.closed {
+	if w.packet && c.closed {
 		c.releaseSlotLocked()
 		c.mu.Unlock()
 		return
 	}
-	c.queue = append(c.queue, work{f, packet})
+	if c.queue == nil {
+		c.queue = queuePool.Get().(*queueChunk)[:0]
+	}
+	c.queue = append(c.queue, w)
 	if !c.running {
 		c.running = true
 		c.srv.dispatchers.add()
-		gopool.Go(c.dispatch)
+		dispatchPool.Go(c)
 	}
 	c.mu.Unlock()
 }
 
 // dispatch runs the queued work in order and returns when there is none.
+// It takes the queue whole and runs it without the lock, then gives the
+// emptied slice back as the queue, so that a steady flow of packets does
+// not allocate.
 func (c *client) dispatch() {
 	defer c.srv.dispatchers.done()
+	var batch []work
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			c.running = false
+			q := c.queue
 			c.queue = nil
+			c.running = false
 			c.mu.Unlock()
+			recycle(q)
+			recycle(batch)
 			return
 		}
-		w := c.queue[0]
-		c.queue[0] = work{}
-		c.queue = c.queue[1:]
+		next := c.queue
+		c.queue = batch // an emptied batch, or nil
+		batch = next
 		c.mu.Unlock()
-		c.run(w.f)
-		if w.packet {
-			c.mu.Lock()
-			c.releaseSlotLocked()
-			c.mu.Unlock()
+		for i := range batch {
+			w := batch[i]
+			batch[i] = work{} // let the work go once done
+			c.run(w)
+			if w.packet {
+				c.mu.Lock()
+				c.releaseSlotLocked()
+				c.mu.Unlock()
+			}
 		}
+		batch = batch[:0]
 	}
 }
 
-// run runs f, recovering a panic as net/http does for its handlers: it is
+// recycle gives an emptied queue back to queuePool, if it is a chunk.
+func recycle(q []work) {
+	if cap(q) == len(queueChunk{}) {
+		queuePool.Put((*queueChunk)(q[:cap(q)]))
+	}
+}
+
+// run runs w, recovering a panic as net/http does for its handlers: it is
 // logged and the connection closed.
-func (c *client) run(f func()) {
+func (c *client) run(w work) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("socketio: panic in a handler", "session", c.sess.ID(), "panic", r, "stack", string(debug.Stack()))
 			c.close(ReasonForcedServerClose)
 		}
 	}()
-	f()
+	if w.f != nil {
+		w.f()
+	} else {
+		w.ev.s.dispatch(&w.ev.ev)
+	}
 }
 
 // takeSlot takes a token for a queued packet. When none is free, the

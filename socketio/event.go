@@ -1,9 +1,11 @@
 package socketio
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 )
 
 // A Raw is one argument as it travels: JSON text in which each binary
@@ -51,6 +53,21 @@ type Event struct {
 	// Ack answers the sender; it is nil when the sender asked for no
 	// acknowledgement.
 	Ack AckFunc
+
+	box *eventBox // what the event was allocated with, if received by a socket
+}
+
+// An eventBox holds an event received by a socket together with what it
+// needs, in one allocation: the arguments when they are few, the state of
+// its acknowledgement, and room for the slice of the first Values call.
+type eventBox struct {
+	ev       Event
+	s        *Socket
+	id       uint64      // the acknowledgement id, if the client asked for one
+	acked    atomic.Bool // the acknowledgement is being sent or was sent
+	valsUsed atomic.Bool // vals was handed out by Values
+	args     [2]Raw
+	vals     [2]any
 }
 
 // Decode decodes the arguments, in order, into the pointers in ptrs, as
@@ -72,7 +89,13 @@ func (e *Event) Decode(ptrs ...any) error {
 // on unchanged: s.Emit("echo", ev.Values()...) forwards an event, binary
 // values included.
 func (e *Event) Values() []any {
-	vs := make([]any, len(e.Args))
+	n := len(e.Args)
+	var vs []any
+	if b := e.box; b != nil && n <= len(b.vals) && b.valsUsed.CompareAndSwap(false, true) {
+		vs = b.vals[:n:n]
+	} else {
+		vs = make([]any, n)
+	}
 	for i, a := range e.Args {
 		vs[i] = a
 	}
@@ -80,26 +103,73 @@ func (e *Event) Values() []any {
 }
 
 // newEvent builds the Event of an EVENT packet, whose payload the Decoder
-// has checked.
-func newEvent(p *Packet) (*Event, error) {
-	elems, err := splitArray(p.Data)
+// has checked. With s, the event is one the socket received: when the
+// packet has an id, its Ack answers the client, and a name equal to that
+// of one of the socket's handlers is that handler's string rather than a
+// copy.
+func newEvent(p *Packet, s *Socket) (*Event, error) {
+	var buf [8]json.RawMessage
+	elems, err := appendArray(buf[:0], p.Data)
 	if err != nil {
 		return nil, parseError("EVENT payload: %v", err)
 	}
-	name, err := eventName(p.Data)
-	if err != nil {
-		return nil, err
+	if len(elems) == 0 {
+		return nil, parseError("EVENT payload must not be empty")
 	}
-	ev := &Event{Name: name, Args: make([]Raw, len(elems)-1)}
+	tok := elems[0]
+	var name string
+	if s != nil && tok[0] == '"' && bytes.IndexByte(tok, '\\') < 0 {
+		name = s.handlerName(tok[1 : len(tok)-1])
+	}
+	if name == "" {
+		if name, err = nameOf(tok); err != nil {
+			return nil, err
+		}
+	}
+	b := &eventBox{s: s}
+	ev := &b.ev
+	ev.Name, ev.box = name, b
+	if n := len(elems) - 1; n <= len(b.args) {
+		ev.Args = b.args[:n:n]
+	} else {
+		ev.Args = make([]Raw, n)
+	}
 	for i, e := range elems[1:] {
 		ev.Args[i] = Raw{JSON: e, Attachments: p.Attachments, valid: true}
+	}
+	if s != nil && p.HasID {
+		b.id = p.ID
+		ev.Ack = func(args ...any) error { return b.ack(args) }
 	}
 	return ev, nil
 }
 
+// ack answers the client's event: only the first call sends, unless it
+// fails to encode the arguments.
+func (b *eventBox) ack(args []any) error {
+	if !b.acked.CompareAndSwap(false, true) {
+		return ErrNoAck
+	}
+	s := b.s
+	buf := getBuffer()
+	defer putBuffer(buf)
+	h := Packet{Type: PacketAck, Namespace: s.nsp.name, ID: b.id, HasID: true}
+	text, atts, err := h.appendArgsText(*buf, "", false, args)
+	if err != nil {
+		b.acked.Store(false)
+		return err
+	}
+	*buf = text
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	return s.client.send(text, atts, false)
+}
+
 // ackArgs returns the arguments of an ACK packet.
 func ackArgs(p *Packet) ([]Raw, error) {
-	elems, err := splitArray(p.Data)
+	var buf [8]json.RawMessage
+	elems, err := appendArray(buf[:0], p.Data)
 	if err != nil {
 		return nil, parseError("ACK payload: %v", err)
 	}
@@ -113,38 +183,52 @@ func ackArgs(p *Packet) ([]Raw, error) {
 // eventPacket builds an EVENT packet for the main namespace: the payload
 // is [event, args...], with binary values moved to attachments.
 func eventPacket(event string, args []any) (*Packet, error) {
-	if reservedEvents[event] {
-		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	if err := checkReserved(event); err != nil {
+		return nil, err
 	}
-	var atts [][]byte
-	b := make([]byte, 0, 64)
-	b = append(b, '[')
-	b = appendString(b, event)
-	var err error
+	size := 64 + len(event)
 	for _, a := range args {
-		b = append(b, ',')
-		if b, err = appendValue(b, a, &atts); err != nil {
-			return nil, fmt.Errorf("socketio: event %q: %w", event, err)
+		if r, ok := a.(Raw); ok {
+			size += len(r.JSON) // forwarded arguments are common and cheap to measure
 		}
 	}
-	b = append(b, ']')
-	return &Packet{Type: PacketEvent, Data: b, Attachments: atts}, nil
+	p := &Packet{Type: PacketEvent}
+	data, err := appendArgs(make([]byte, 0, size), event, true, args, &p.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	p.Data = data
+	return p, nil
 }
 
-// ackPacket builds the ACK packet answering id.
-func ackPacket(nsp string, id uint64, args []any) (*Packet, error) {
-	var atts [][]byte
-	b := make([]byte, 0, 32)
+// checkReserved returns an error wrapping ErrReservedEvent for an event
+// that may not be emitted.
+func checkReserved(event string) error {
+	if reservedEvents[event] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	return nil
+}
+
+// appendArgs appends the JSON array of the payload of an EVENT packet,
+// [event, args...] when named, or of an ACK packet, [args...], with
+// binary values moved to atts.
+func appendArgs(b []byte, event string, named bool, args []any, atts *[][]byte) ([]byte, error) {
 	b = append(b, '[')
+	if named {
+		b = appendString(b, event)
+	}
 	var err error
 	for i, a := range args {
-		if i > 0 {
+		if named || i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendValue(b, a, &atts); err != nil {
+		if b, err = appendValue(b, a, atts); err != nil {
+			if named {
+				return nil, fmt.Errorf("socketio: event %q: %w", event, err)
+			}
 			return nil, fmt.Errorf("socketio: acknowledgement: %w", err)
 		}
 	}
-	b = append(b, ']')
-	return &Packet{Type: PacketAck, Namespace: nsp, ID: id, HasID: true, Data: b, Attachments: atts}, nil
+	return append(b, ']'), nil
 }

@@ -45,7 +45,7 @@ func FuzzDecodePacket(f *testing.F) {
 		}
 		switch p.Type {
 		case PacketEvent:
-			ev, err := newEvent(p)
+			ev, err := newEvent(p, nil)
 			if err != nil {
 				t.Fatalf("newEvent: %v", err)
 			}

@@ -182,6 +182,19 @@ func (s *Socket) OnDisconnect(f func(reason string)) {
 	s.onDisconnect = append(s.onDisconnect, f)
 }
 
+// handlerName returns the event name of one of the socket's handlers
+// equal to name, or "" when there is none.
+func (s *Socket) handlerName(name []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, nh := range s.handlers {
+		if nh.event == string(name) {
+			return nh.event
+		}
+	}
+	return ""
+}
+
 // dispatch runs the handlers of an event, on the dispatcher.
 func (s *Socket) dispatch(ev *Event) {
 	s.mu.Lock()

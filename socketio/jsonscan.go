@@ -93,35 +93,56 @@ func stringEnd(b []byte, i int) (int, error) {
 // splitArray returns the elements of a JSON array, each without surrounding
 // white space. The elements share b's memory.
 func splitArray(b []byte) ([]json.RawMessage, error) {
+	elems, err := appendArray(nil, b)
+	if elems == nil && err == nil {
+		elems = []json.RawMessage{}
+	}
+	return elems, err
+}
+
+// appendArray appends the elements of a JSON array to dst, as splitArray
+// returns them.
+func appendArray(dst []json.RawMessage, b []byte) ([]json.RawMessage, error) {
+	err := eachElem(b, func(e []byte) error {
+		if dst == nil {
+			dst = make([]json.RawMessage, 0, 4) // most events carry a few arguments
+		}
+		dst = append(dst, e)
+		return nil
+	})
+	return dst, err
+}
+
+// eachElem calls fn with each element of a JSON array, in order, without
+// surrounding white space. The elements share b's memory.
+func eachElem(b []byte, fn func(elem []byte) error) error {
 	b = trimJSON(b)
 	if len(b) < 2 || b[0] != '[' {
-		return nil, errJSONShape
+		return errJSONShape
 	}
 	i := skipSpace(b, 1)
 	if b[i] == ']' {
-		return []json.RawMessage{}, nil
+		return nil
 	}
-	var elems []json.RawMessage
 	for {
 		end, err := valueEnd(b, i)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if elems == nil {
-			elems = make([]json.RawMessage, 0, 4) // most events carry a few arguments
+		if err := fn(b[i:end:end]); err != nil {
+			return err
 		}
-		elems = append(elems, json.RawMessage(b[i:end:end]))
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, errJSONShape
+			return errJSONShape
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			return elems, nil
+			return nil
 		default:
-			return nil, errJSONShape
+			return errJSONShape
 		}
 	}
 }

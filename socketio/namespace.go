@@ -94,13 +94,13 @@ func (n *Namespace) runMiddlewares(s *Socket, done func(error)) {
 			if !called.CompareAndSwap(false, true) {
 				return
 			}
-			s.client.enqueue(func() {
+			s.client.enqueue(work{f: func() {
 				if err != nil {
 					done(err)
 				} else {
 					step(i + 1)
 				}
-			}, false)
+			}})
 		})
 	}
 	step(0)
@@ -176,15 +176,19 @@ func (n *Namespace) dropLocked() bool {
 
 // socketsByID returns the connected sockets among ids, for adapters.
 func (n *Namespace) socketsByID(ids []string) []*Socket {
+	return n.appendSockets(make([]*Socket, 0, len(ids)), ids)
+}
+
+// appendSockets appends to dst the connected sockets among ids.
+func (n *Namespace) appendSockets(dst []*Socket, ids []string) []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]*Socket, 0, len(ids))
 	for _, id := range ids {
 		if s := n.sockets[id]; s != nil {
-			out = append(out, s)
+			dst = append(dst, s)
 		}
 	}
-	return out
+	return dst
 }
 
 func (n *Namespace) nextAckID() uint64 { return n.ackIDs.Add(1) - 1 }
@@ -309,7 +313,7 @@ func (n *Namespace) HandleServerSideEmit(p *Packet, ack AckFunc) error {
 	if err := checkPayload(PacketEvent, p.Data); err != nil {
 		return err
 	}
-	ev, err := newEvent(p)
+	ev, err := newEvent(p, nil)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package socketio
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A PacketType is the type of a Socket.IO packet (protocol v5).
@@ -91,6 +93,19 @@ func (p *Packet) Encode() ([][]byte, error) {
 
 // appendText appends the text part of the packet to b.
 func (p *Packet) appendText(b []byte) ([]byte, error) {
+	if b == nil {
+		b = make([]byte, 0, 1+4+len(p.Namespace)+1+20+len(p.Data))
+	}
+	b, err := p.appendHead(b, len(p.Attachments))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, p.Data...), nil
+}
+
+// appendHead appends the text part of a packet with n attachments up to
+// its payload.
+func (p *Packet) appendHead(b []byte, n int) ([]byte, error) {
 	nsp := p.Namespace
 	if nsp == "/" {
 		nsp = ""
@@ -98,23 +113,20 @@ func (p *Packet) appendText(b []byte) ([]byte, error) {
 	if strings.IndexByte(nsp, ',') >= 0 {
 		return nil, errNamespaceComma
 	}
-	if b == nil {
-		b = make([]byte, 0, 1+4+len(nsp)+1+20+len(p.Data))
-	}
 	t := p.Type
 	switch {
-	case len(p.Attachments) > 0 && t == PacketEvent:
+	case n > 0 && t == PacketEvent:
 		t = PacketBinaryEvent
-	case len(p.Attachments) > 0 && t == PacketAck:
+	case n > 0 && t == PacketAck:
 		t = PacketBinaryAck
-	case len(p.Attachments) == 0 && t == PacketBinaryEvent:
+	case n == 0 && t == PacketBinaryEvent:
 		t = PacketEvent
-	case len(p.Attachments) == 0 && t == PacketBinaryAck:
+	case n == 0 && t == PacketBinaryAck:
 		t = PacketAck
 	}
 	b = append(b, '0'+byte(t))
 	if t == PacketBinaryEvent || t == PacketBinaryAck {
-		b = strconv.AppendInt(b, int64(len(p.Attachments)), 10)
+		b = strconv.AppendInt(b, int64(n), 10)
 		b = append(b, '-')
 	}
 	if nsp != "" {
@@ -124,6 +136,48 @@ func (p *Packet) appendText(b []byte) ([]byte, error) {
 	if p.HasID {
 		b = strconv.AppendUint(b, p.ID, 10)
 	}
-	b = append(b, p.Data...)
 	return b, nil
+}
+
+// appendArgsText appends to b the text part of a packet that has p's
+// type (PacketEvent or PacketAck), namespace and id, and the payload
+// appendArgs makes of event and args; it returns the text and the
+// attachments. p's Data and Attachments are ignored. Unlike SetData and
+// appendText, it writes the payload once, in place.
+func (p *Packet) appendArgsText(b []byte, event string, named bool, args []any) (text []byte, atts [][]byte, err error) {
+	if b, err = p.appendHead(b, 0); err != nil {
+		return nil, nil, err
+	}
+	start := len(b)
+	if b, err = appendArgs(b, event, named, args, &atts); err != nil {
+		return nil, nil, err
+	}
+	if len(atts) > 0 {
+		// The head of a binary packet counts the attachments, which are
+		// known only now: write it again in front of the payload.
+		var buf [64]byte
+		head, err := p.appendHead(buf[:0], len(atts))
+		if err != nil {
+			return nil, nil, err
+		}
+		b = slices.Replace(b, 0, start, head...)
+	}
+	return b, atts, nil
+}
+
+// bufPool holds buffers for packets encoded to be sent at once: the
+// Engine.IO session copies what it is given.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooled bounds the capacity of a buffer kept in bufPool.
+const maxPooled = 64 << 10
+
+func getBuffer() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) > maxPooled {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
 }

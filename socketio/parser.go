@@ -50,33 +50,47 @@ type Decoder struct {
 // decoder is reset, but the connection should be closed: the peer does not
 // speak the protocol.
 func (d *Decoder) Decode(data []byte, binary bool) (*Packet, error) {
+	var p Packet
+	ok, err := d.decode(&p, data, binary)
+	if !ok {
+		return nil, err
+	}
+	q := p // allocated only for a packet returned
+	return &q, nil
+}
+
+// decode is Decode into *p, which it sets when it reports a packet
+// complete.
+func (d *Decoder) decode(p *Packet, data []byte, binary bool) (ok bool, err error) {
 	if binary {
 		if d.partial == nil {
 			d.Reset()
-			return nil, parseError("binary message without a binary packet")
+			return false, parseError("binary message without a binary packet")
 		}
-		p := d.partial
-		p.Attachments = append(p.Attachments, bytes.Clone(data))
-		if len(p.Attachments) < d.want {
-			return nil, nil
+		q := d.partial
+		q.Attachments = append(q.Attachments, bytes.Clone(data))
+		if len(q.Attachments) < d.want {
+			return false, nil
 		}
 		d.partial = nil
-		return p, nil
+		*p = *q
+		return true, nil
 	}
 	if d.partial != nil {
 		d.Reset()
-		return nil, parseError("text message while a binary packet waits for %d attachments", d.want)
+		return false, parseError("text message while a binary packet waits for %d attachments", d.want)
 	}
-	p, n, err := d.decodeText(data)
+	n, err := d.decodeText(p, data)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if n > 0 {
-		p.Attachments = make([][]byte, 0, n)
-		d.partial, d.want = p, n
-		return nil, nil
+		q := *p
+		q.Attachments = make([][]byte, 0, n)
+		d.partial, d.want = &q, n
+		return false, nil
 	}
-	return p, nil
+	return true, nil
 }
 
 // Reset drops a partly received binary packet.
@@ -84,17 +98,17 @@ func (d *Decoder) Reset() {
 	d.partial, d.want = nil, 0
 }
 
-// decodeText parses the text form of a packet. n is the number of
+// decodeText parses the text form of a packet into *p. n is the number of
 // attachments that must follow.
-func (d *Decoder) decodeText(s []byte) (p *Packet, n int, err error) {
+func (d *Decoder) decodeText(p *Packet, s []byte) (n int, err error) {
 	if len(s) == 0 {
-		return nil, 0, parseError("empty message")
+		return 0, parseError("empty message")
 	}
 	t := PacketType(s[0] - '0')
 	if s[0] < '0' || t > PacketBinaryAck {
-		return nil, 0, parseError("unknown packet type %q", s[0])
+		return 0, parseError("unknown packet type %q", s[0])
 	}
-	p = &Packet{Type: t, Namespace: "/"}
+	*p = Packet{Type: t, Namespace: "/"}
 	i := 1
 	if t == PacketBinaryEvent || t == PacketBinaryAck {
 		j := i
@@ -102,7 +116,7 @@ func (d *Decoder) decodeText(s []byte) (p *Packet, n int, err error) {
 			j++
 		}
 		if j == i || j >= len(s) || s[j] != '-' {
-			return nil, 0, parseError("illegal attachments")
+			return 0, parseError("illegal attachments")
 		}
 		n, _ = strconv.Atoi(string(s[i:j]))
 		max := d.MaxAttachments
@@ -110,10 +124,10 @@ func (d *Decoder) decodeText(s []byte) (p *Packet, n int, err error) {
 			max = DefaultMaxAttachments
 		}
 		if n < 1 {
-			return nil, 0, parseError("illegal attachments")
+			return 0, parseError("illegal attachments")
 		}
 		if n > max {
-			return nil, 0, parseError("too many attachments (%d, at most %d)", n, max)
+			return 0, parseError("too many attachments (%d, at most %d)", n, max)
 		}
 		i = j + 1
 		p.Type -= PacketBinaryEvent - PacketEvent // the logical type
@@ -133,7 +147,7 @@ func (d *Decoder) decodeText(s []byte) (p *Packet, n int, err error) {
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			id = id*10 + uint64(s[i]-'0')
 			if id > maxAckID {
-				return nil, 0, parseError("acknowledgement id out of range")
+				return 0, parseError("acknowledgement id out of range")
 			}
 			i++
 		}
@@ -142,19 +156,19 @@ func (d *Decoder) decodeText(s []byte) (p *Packet, n int, err error) {
 	if i < len(s) {
 		payload := trimJSON(s[i:])
 		if !json.Valid(payload) {
-			return nil, 0, parseError("payload is not JSON")
+			return 0, parseError("payload is not JSON")
 		}
 		p.Data = bytes.Clone(payload)
 	}
 	if err := checkPayload(p.Type, p.Data); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if n > 0 {
 		if err := checkPlaceholders(p.Data, n); err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 	}
-	return p, n, nil
+	return n, nil
 }
 
 // checkPayload checks that the payload has the shape the packet type
@@ -181,7 +195,7 @@ func checkPayload(t PacketType, data []byte) error {
 		if first != '[' {
 			return parseError("EVENT payload must be an array")
 		}
-		if _, err := eventName(data); err != nil {
+		if err := checkEventName(data); err != nil {
 			return err
 		}
 	case PacketAck:
@@ -192,21 +206,37 @@ func checkPayload(t PacketType, data []byte) error {
 	return nil
 }
 
-// eventName returns the name of an event from its payload: the first
-// element, a string that is not reserved or a number.
-func eventName(data []byte) (string, error) {
+// checkEventName checks the first element of an event's payload, its
+// name: a string that is not reserved, or a number.
+func checkEventName(data []byte) error {
 	i := skipSpace(data, 1)
 	if i >= len(data) || data[i] == ']' {
-		return "", parseError("EVENT payload must not be empty")
+		return parseError("EVENT payload must not be empty")
 	}
 	end, err := valueEnd(data, i)
 	if err != nil {
-		return "", parseError("EVENT payload: %v", err)
+		return parseError("EVENT payload: %v", err)
 	}
-	first := data[i:end]
-	switch c := first[0]; {
-	case c == '"':
-		name, err := unquoteKey(first)
+	tok := data[i:end]
+	switch c := tok[0]; {
+	case c == '"' && bytes.IndexByte(tok, '\\') < 0:
+		// The name is tok unquoted; looking it up makes no copy of it.
+		if name := tok[1 : len(tok)-1]; reservedEvents[string(name)] {
+			return parseError("reserved event name %q", name)
+		}
+		return nil
+	case c == '"' || c == '-' || c >= '0' && c <= '9':
+		_, err := nameOf(tok)
+		return err
+	}
+	return parseError("event name must be a string or a number")
+}
+
+// nameOf returns the event name that tok, a JSON string or number, stands
+// for, and an error for a reserved name.
+func nameOf(tok []byte) (string, error) {
+	if tok[0] == '"' {
+		name, err := unquoteKey(tok)
 		if err != nil {
 			return "", parseError("event name: %v", err)
 		}
@@ -214,14 +244,12 @@ func eventName(data []byte) (string, error) {
 			return "", parseError("reserved event name %q", name)
 		}
 		return name, nil
-	case c == '-' || c >= '0' && c <= '9':
-		f, err := strconv.ParseFloat(string(first), 64)
-		if err != nil {
-			return "", parseError("event name: %v", err)
-		}
-		return formatNumber(f), nil
 	}
-	return "", parseError("event name must be a string or a number")
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil {
+		return "", parseError("event name: %v", err)
+	}
+	return formatNumber(f), nil
 }
 
 // formatNumber formats f as JavaScript's String(f) does for the numbers
@@ -242,14 +270,16 @@ func checkPlaceholders(data []byte, n int) error {
 	}
 	switch data[0] {
 	case '[':
-		elems, err := splitArray(data)
+		var perr error // the error of an element, as it is
+		err := eachElem(data, func(e []byte) error {
+			perr = checkPlaceholders(e, n)
+			return perr
+		})
+		if perr != nil {
+			return perr
+		}
 		if err != nil {
 			return parseError("payload: %v", err)
-		}
-		for _, e := range elems {
-			if err := checkPlaceholders(e, n); err != nil {
-				return err
-			}
 		}
 	case '{':
 		_, ok, err := placeholder(data, n)
@@ -271,11 +301,15 @@ func placeholder(obj []byte, n int) (num int, ok bool, err error) {
 	}
 	var numRaw []byte
 	err = eachMember(obj, func(k, v []byte) error {
-		key, err := unquoteKey(k)
-		if err != nil {
-			return err
+		key := k[1 : len(k)-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			s, err := unquoteKey(k)
+			if err != nil {
+				return err
+			}
+			key = []byte(s)
 		}
-		switch key {
+		switch string(key) {
 		case "_placeholder":
 			ok = string(v) == "true"
 		case "num":

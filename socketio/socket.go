@@ -122,20 +122,19 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if !s.Connected() {
 		return ErrDisconnected
 	}
-	p, err := eventPacket(event, args)
-	if err != nil {
+	if err := checkReserved(event); err != nil {
 		return err
 	}
-	p.Namespace = s.nsp.name
-	return s.client.sendPacket(p, false)
+	h := Packet{Type: PacketEvent, Namespace: s.nsp.name}
+	return s.client.sendArgs(&h, event, true, args, false)
 }
 
 // sendEncoded queues a packet encoded for a broadcast.
-func (s *Socket) sendEncoded(msgs [][]byte, volatile bool) error {
+func (s *Socket) sendEncoded(text []byte, atts [][]byte, volatile bool) error {
 	if !s.Connected() {
 		return ErrDisconnected
 	}
-	return s.client.send(msgs, volatile)
+	return s.client.send(text, atts, volatile)
 }
 
 // Join adds the socket to the rooms.
@@ -282,7 +281,7 @@ func (s *Socket) close(reason string) {
 	}
 	s.nsp.remove(s)
 	s.client.remove(s)
-	s.client.enqueue(func() { s.finishClose(reason) }, false)
+	s.client.enqueue(work{f: func() { s.finishClose(reason) }})
 }
 
 func (s *Socket) finishClose(reason string) {

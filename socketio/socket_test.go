@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -394,4 +395,93 @@ func TestHandshakeOverPolling(t *testing.T) {
 	if !h.XDomain || h.Headers.Get("X-Custom") != "v" || h.Query.Get("x") != "1" || h.Query.Get("transport") != "polling" {
 		t.Errorf("handshake %+v", h)
 	}
+}
+
+// A handler may keep its events: they, their arguments and their Values
+// stay theirs while later events come, and may be acknowledged later from
+// another goroutine, once.
+func TestEventKeptAfterHandler(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	kept := make(chan *socketio.Event, 10)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("keep", func(ev *socketio.Event) { kept <- ev })
+	})
+	c := dialWS(t, hs)
+	c.connect("/", "")
+	const n = 5
+	for i := range n {
+		c.send(fmt.Sprintf(`42%d["keep","arg %d",{"i":%d}]`, i, i, i))
+	}
+	var evs []*socketio.Event
+	for range n {
+		evs = append(evs, <-kept)
+	}
+	for i, ev := range evs {
+		first, second := ev.Values(), ev.Values()
+		first[0] = "changed"
+		if r, ok := second[0].(socketio.Raw); !ok || string(r.JSON) != fmt.Sprintf(`"arg %d"`, i) {
+			t.Errorf("event %d: Values %v after another Values was changed", i, second)
+		}
+		var m struct{ I int }
+		if err := ev.Args[1].Decode(&m); err != nil || m.I != i {
+			t.Errorf("event %d: argument %s, %v", i, ev.Args[1].JSON, err)
+		}
+	}
+	errs := make(chan error, 2*n)
+	for _, ev := range evs {
+		go func() {
+			errs <- ev.Ack(ev.Values()...)
+			errs <- ev.Ack("again")
+		}()
+	}
+	var acked, refused int
+	for range 2 * n {
+		switch err := <-errs; {
+		case err == nil:
+			acked++
+		case errors.Is(err, socketio.ErrNoAck):
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if acked != n || refused != n {
+		t.Fatalf("%d acknowledgements sent and %d refused, want %d and %d", acked, refused, n, n)
+	}
+	got := map[string]bool{}
+	for range n {
+		got[c.read().data] = true
+	}
+	for i := range n {
+		if want := fmt.Sprintf(`43%d["arg %d",{"i":%d}]`, i, i, i); !got[want] {
+			t.Errorf("no %s in %v", want, got)
+		}
+	}
+}
+
+// An event name reaches the handlers as the client meant it: escaped, or
+// a number.
+func TestEventNames(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	rec := newRecorder()
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(ev *socketio.Event) { rec.add("echo %s", ev.Args[0].JSON) })
+		s.On("ec\\ho", func(ev *socketio.Event) { rec.add("backslash %s", ev.Args[0].JSON) })
+		s.On("7", func(ev *socketio.Event) { rec.add("seven %s", ev.Args[0].JSON) })
+		s.OnAny(func(ev *socketio.Event) { rec.add("any %s", ev.Name) })
+	})
+	c := dialWS(t, hs)
+	c.connect("/", "")
+	c.send(`42["echo",1]`)
+	rec.wait(t, "any echo")
+	rec.wait(t, "echo 1")
+	c.send(`42["ec\u0068o",2]`)
+	rec.wait(t, "any echo")
+	rec.wait(t, "echo 2")
+	c.send(`42["ec\\ho",3]`)
+	rec.wait(t, `any ec\ho`)
+	rec.wait(t, "backslash 3")
+	c.send(`42[7.0,4]`)
+	rec.wait(t, "any 7")
+	rec.wait(t, "seven 4")
 }
