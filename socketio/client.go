@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/engineio"
+	"github.com/duplexrt/duplex/internal/timers"
 )
 
 // A client is one Engine.IO session and its sockets, one per namespace it
@@ -35,9 +36,9 @@ type client struct {
 	gone       names         // namespaces the server disconnected the client from; guarded by mu
 	joined     bool          // a namespace was joined once; guarded by mu
 	closed     bool          // guarded by mu
-	timer      *time.Timer   // the connect timeout; guarded by mu
-	queue      []work        // work for the dispatcher, oldest first; guarded by mu
 	running    bool          // a dispatcher goroutine is running queue; guarded by mu
+	connectDue timers.Entry  // the connect timeout, in Server.connectTimeouts
+	queue      []work        // work for the dispatcher, oldest first; guarded by mu
 	pending    int           // queued packets, at most Options.MaxPendingEvents (see takeSlot); guarded by mu
 	slotFreed  chan struct{} // closed when a packet leaves a full queue, if reading waits for that; guarded by mu
 }
@@ -89,16 +90,22 @@ func (c *client) startConnectTimer(d time.Duration) {
 	if c.closed || c.joined {
 		return
 	}
-	c.timer = time.AfterFunc(d, func() {
-		c.mu.Lock()
-		idle := !c.joined && !c.closed
-		c.mu.Unlock()
-		if idle {
-			c.srv.log.Debug("socketio: no namespace joined in time", "session", c.sess.ID())
-			c.close(ReasonForcedServerClose)
-		}
-	})
+	c.srv.connectTimeouts.Schedule(c, d)
 }
+
+// connectTimedOut closes a client that joined no namespace in time.
+func (c *client) connectTimedOut() {
+	c.mu.Lock()
+	idle := !c.joined && !c.closed
+	c.mu.Unlock()
+	if idle {
+		c.srv.log.Debug("socketio: no namespace joined in time", "session", c.sess.ID())
+		c.close(ReasonForcedServerClose)
+	}
+}
+
+// connectTimeoutEntry returns the place of c in Server.connectTimeouts.
+func connectTimeoutEntry(c *client) *timers.Entry { return &c.connectDue }
 
 // onMessage handles a message of the session.
 func (c *client) onMessage(data []byte, binary bool) {
@@ -267,10 +274,7 @@ func (c *client) finishConnect(s *Socket, err error) {
 	}
 	c.sockets = append(c.sockets, s)
 	c.joined = true
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
-	}
+	c.srv.connectTimeouts.Stop(c)
 	s.setConnected()
 	c.mu.Unlock()
 	s.onConnect()
@@ -372,10 +376,7 @@ func (c *client) closeSockets(reason string) {
 		return
 	}
 	c.closed = true
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
-	}
+	c.srv.connectTimeouts.Stop(c)
 	socks := c.sockets
 	c.sockets = nil
 	c.mu.Unlock()

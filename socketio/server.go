@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duplexrt/duplex/engineio"
+	"github.com/duplexrt/duplex/internal/timers"
 )
 
 // Options configures a Server. A nil *Options means the defaults.
@@ -76,14 +77,16 @@ type Server struct {
 	clients map[*client]struct{}  // open Engine.IO sessions; guarded by mu
 	closing bool                  // Shutdown was called; guarded by mu
 
-	dispatchers tracker // the goroutines running handlers
+	dispatchers     tracker                // the goroutines running handlers
+	connectTimeouts *timers.Queue[*client] // clients that joined no namespace yet
 }
 
 // NewServer returns a Server configured by opts; nil means the defaults.
 func NewServer(opts *Options) *Server {
 	s := &Server{
-		nsps:    make(map[string]*Namespace),
-		clients: make(map[*client]struct{}),
+		nsps:            make(map[string]*Namespace),
+		clients:         make(map[*client]struct{}),
+		connectTimeouts: timers.New((*client).connectTimedOut, connectTimeoutEntry),
 	}
 	if opts != nil {
 		s.opts = *opts

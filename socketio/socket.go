@@ -29,24 +29,26 @@ type Socket struct {
 	// roomsMu serializes the socket's room changes, so that a Join that
 	// races with the disconnection cannot outlive it. It is held while the
 	// adapter runs, and not mu, so that an adapter may call the socket.
-	roomsMu     sync.Mutex
-	roomsClosed bool // the socket left its rooms for good; guarded by roomsMu
+	roomsMu sync.Mutex
 
 	mu sync.Mutex
 	// The handshake is made when first asked for: most servers never
 	// look at it, and it would be a good part of an idle socket's memory.
 	hs              *Handshake            // guarded by mu
 	auth            map[string]any        // the CONNECT payload, until hs is made; guarded by mu
-	state           socketState           // guarded by mu
 	acks            map[uint64]ackHandler // acknowledgements awaited from the client; guarded by mu
 	handlers        []namedHandler        // in the order added; guarded by mu
 	anyHandlers     []func(*Event)        // guarded by mu
 	onDisconnecting []func(reason string) // guarded by mu
 	onDisconnect    []func(reason string) // guarded by mu
 	data            map[string]any        // guarded by mu
+
+	// Small fields, packed together; the lock of each is named.
+	state       socketState // guarded by mu
+	roomsClosed bool        // the socket left its rooms for good; guarded by roomsMu
 }
 
-type socketState int
+type socketState uint8
 
 const (
 	socketConnecting socketState = iota // in the middlewares
