@@ -81,6 +81,7 @@ func decodePacket(text, scratch []byte) (packet, []byte, error) {
 type outPacket struct {
 	data   []byte
 	binary bool
+	class  uint8 // the size class of data's buffer (packetbuf.go), 0 for none
 }
 
 // Packets the server sends that carry no data of their own.
@@ -93,17 +94,17 @@ var (
 
 // textMessage builds the packet of a text message: '4' then a copy of data.
 func textMessage(data []byte) outPacket {
-	b := make([]byte, 1+len(data))
+	b, class := packetBuffer(1 + len(data))
 	b[0] = byte(packetMessage)
 	copy(b[1:], data)
-	return outPacket{data: b}
+	return outPacket{data: b, class: class}
 }
 
 // binaryMessage builds the packet of a binary message from a copy of data.
 func binaryMessage(data []byte) outPacket {
-	b := make([]byte, len(data))
+	b, class := packetBuffer(len(data))
 	copy(b, data)
-	return outPacket{data: b, binary: true}
+	return outPacket{data: b, binary: true, class: class}
 }
 
 // validText reports whether data can travel as a text message: valid

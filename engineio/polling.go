@@ -138,6 +138,7 @@ func writePayload(w http.ResponseWriter, rc *http.ResponseController, pkts []out
 	defer putBuffer(buf)
 	buf.Grow(payloadLen(pkts))
 	body := appendPayload(buf.AvailableBuffer(), pkts)
+	releasePackets(pkts)
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -206,8 +206,8 @@ func (srv *Server) openPacket(id, transport string) outPacket {
 	// The handshake's JSON, written by hand: the id is base64url and the
 	// transport names are plain words, so nothing needs escaping.
 	upgrades := srv.cfg.upgradesFrom(transport)
-	b := make([]byte, 0, 112+len(id))
-	b = append(b, byte(packetOpen))
+	b, class := packetBuffer(112 + len(id))
+	b = append(b[:0], byte(packetOpen))
 	b = append(b, `{"sid":"`...)
 	b = append(b, id...)
 	b = append(b, `","upgrades":[`...)
@@ -223,7 +223,7 @@ func (srv *Server) openPacket(id, transport string) outPacket {
 	b = strconv.AppendInt(b, srv.cfg.pingTimeout.Milliseconds(), 10)
 	b = append(b, `,"maxPayload":`...)
 	b = strconv.AppendInt(b, srv.cfg.maxPayload, 10)
-	return outPacket{data: append(b, '}')}
+	return outPacket{data: append(b, '}'), class: class}
 }
 
 // setCookie sets the session cookie on a handshake response, if

@@ -252,6 +252,7 @@ func writeBatch(conn *websocket.Conn, batch []outPacket) error {
 		msgs = append(msgs, websocket.Message{Type: typ, Data: p.data})
 	}
 	err := conn.WriteMessages(context.Background(), msgs)
+	releasePackets(batch) // WriteMessages keeps nothing of them
 	clear(msgs)
 	*mp = msgs[:0]
 	messagesPool.Put(mp)
