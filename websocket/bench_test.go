@@ -88,6 +88,48 @@ func BenchmarkEcho(b *testing.B) {
 	}
 }
 
+// BenchmarkServeEcho is BenchmarkEcho with a server that reads with
+// Serve, through the poller where there is one.
+func BenchmarkServeEcho(b *testing.B) {
+	for _, n := range []int{16, 1 << 10, 64 << 10} {
+		b.Run(sizeName(n), func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := websocket.Accept(w, r, nil)
+				if err != nil {
+					return
+				}
+				c.Serve(func(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+					c.Write(context.Background(), typ, p)
+				}, nil)
+			})}
+			go srv.Serve(ln)
+			defer srv.Close()
+			ctx := context.Background()
+			c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseNow()
+			msg := make([]byte, n)
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := c.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkEchoCompressed is BenchmarkEcho for JSON-like text with
 // permessage-deflate, with context takeover and without.
 func BenchmarkEchoCompressed(b *testing.B) {

@@ -21,13 +21,13 @@ func (c *Conn) handleControl(op opcode, payload []byte) error {
 		if err := c.writeControl(opPong, payload); err != nil && !errors.Is(err, ErrClosed) {
 			return err
 		}
-		if c.onPing != nil {
-			c.onPing(payload)
+		if x := c.extra.Load(); x != nil && x.onPing != nil {
+			x.onPing(payload)
 		}
 	case opPong:
 		c.pongReceived(payload)
-		if c.onPong != nil {
-			c.onPong(payload)
+		if x := c.extra.Load(); x != nil && x.onPong != nil {
+			x.onPong(payload)
 		}
 	case opClose:
 		return c.handleClose(payload)
@@ -200,7 +200,7 @@ func (c *Conn) waitPeerClose(deadline time.Time) error {
 	case <-ctx.Done():
 	}
 	c.closeNetConn()
-	if c.peerClose == nil {
+	if !c.hasEnded(endPeerClose) {
 		return errors.New("websocket: peer did not answer the close frame")
 	}
 	return nil

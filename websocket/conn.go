@@ -77,7 +77,6 @@ type Conn struct {
 	netConn     net.Conn
 	raw         syscall.RawConn // non-nil where reads can wait for readiness without a buffer
 	subprotocol string
-	extensions  string
 	deflate     *deflateState // nil unless permessage-deflate was negotiated
 
 	state     atomic.Int32 // a State
@@ -100,15 +99,8 @@ type Conn struct {
 	msgBuf    *buffer // Read's message; valid until the next read
 	readErr   error   // sticky; every read returns it once set
 	readWatch ctxWatch
-	rawErr    error // result of rawRead and rawTry
-	rawReadFn func(fd uintptr) bool
-	rawTryFn  func(fd uintptr) bool
-	rawDst    []byte // where rawTry reads
-	rawN      int    // what rawTry read
 	onMessage func(c *Conn, typ MessageType, p []byte)
 	onClose   func(c *Conn, err error)
-	onPing    func(payload []byte)
-	onPong    func(payload []byte)
 	pollFD    int32
 	pollGen   int32 // tells this connection's poller events from stale ones
 
@@ -117,7 +109,7 @@ type Conn struct {
 	compressed  bool // the current message is compressed (RSV1)
 	utf8        utf8Validator
 	assembling  bool // Read was interrupted while assembling msgBuf
-	drained     bool // rawTry's last read found the socket emptied
+	drained     bool // readNow's last read found the socket emptied
 	bigReads    bool // served, and the last data frame was large: read in big chunks
 	nonblocking bool // served by the poller: reads never wait (serve.go)
 
@@ -141,18 +133,27 @@ type Conn struct {
 	flushTimer  *time.Timer // guarded by frameLock
 
 	// Closing.
-	closeOnce     sync.Once
-	pongTimedOut  atomic.Bool // the keep-alive closed the connection
-	closed        event       // netConn is closed
-	closeRcvdOnce sync.Once
-	serveEnded    atomic.Bool // onClose was called or is being called
-	closeRcvd     event       // the peer's close frame arrived or reading ended
-	peerClose     *CloseError // set before closeRcvd is closed, if a close frame came
+	closeOnce sync.Once
+	ended     atomic.Uint32 // the end* flags of the steps taken
+	closed    event         // netConn is closed
+	closeRcvd event         // the peer's close frame arrived or reading ended
 
-	extra      atomic.Pointer[connExtras] // made on first use; see extras
-	queueLimit int                        // bound of Enqueue's queue
-	keepAlive  *keepAlive
+	extra atomic.Pointer[connExtras] // made on first use; see extras
 }
+
+// Flags of Conn.ended: steps of a connection's end, each taken once.
+const (
+	endCloseRcvd    uint32 = 1 << iota // closeRcvd fired or is about to
+	endPeerClose                       // and the peer's close frame had come
+	endServe                           // onClose was called or is being called
+	endPongTimedOut                    // the keep-alive closed the connection
+)
+
+// setEnded sets flag f in c.ended and reports whether this call set it.
+func (c *Conn) setEnded(f uint32) bool { return c.ended.Or(f)&f == 0 }
+
+// hasEnded reports whether flag f is set in c.ended.
+func (c *Conn) hasEnded(f uint32) bool { return c.ended.Load()&f != 0 }
 
 // connConfig holds what Accept and Dial pass to newConn.
 type connConfig struct {
@@ -174,7 +175,6 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		deflate:     cfg.deflate,
 	}
 	if c.deflate != nil {
-		c.extensions = c.deflate.extensions
 		c.deflate.stream.c = c
 		c.deflate.conn = c
 	}
@@ -185,9 +185,9 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		limit = DefaultReadLimit
 	}
 	c.readLimit.Store(limit)
-	c.queueLimit = cfg.queueLimit
-	if c.queueLimit <= 0 {
-		c.queueLimit = DefaultQueueLimit
+	if cfg.queueLimit > 0 {
+		// Only Enqueue reads the limit, and it makes the extras anyway.
+		c.extras().queue.limit = cfg.queueLimit
 	}
 	switch nc := nc.(type) {
 	case *net.TCPConn:
@@ -200,9 +200,6 @@ func newConn(nc net.Conn, cfg connConfig) *Conn {
 		if raw, err := nc.SyscallConn(); err == nil && rawReads {
 			c.raw = raw
 		}
-	}
-	if c.raw != nil {
-		c.rawReadFn = c.rawRead
 	}
 	if len(cfg.buffered) > 0 {
 		if len(cfg.buffered) <= readBufferSize/2 {
@@ -232,7 +229,12 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 
 // Extensions returns the extensions negotiated in the opening handshake,
 // as the Sec-WebSocket-Extensions header carried them, or "".
-func (c *Conn) Extensions() string { return c.extensions }
+func (c *Conn) Extensions() string {
+	if c.deflate == nil {
+		return ""
+	}
+	return c.deflate.extensions
+}
 
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.netConn.LocalAddr() }
@@ -249,13 +251,13 @@ func (c *Conn) SetReadLimit(n int64) { c.readLimit.Store(n) }
 // received, after the automatic pong has been sent. It runs on the
 // reading goroutine and must not block; the payload is valid only during
 // the call. nil removes it. Call it before reading starts.
-func (c *Conn) SetPingHandler(f func(payload []byte)) { c.onPing = f }
+func (c *Conn) SetPingHandler(f func(payload []byte)) { c.extras().onPing = f }
 
 // SetPongHandler sets a function called with the payload of each pong
 // received. It runs on the reading goroutine and must not block; the
 // payload is valid only during the call. nil removes it. Call it before
 // reading starts.
-func (c *Conn) SetPongHandler(f func(payload []byte)) { c.onPong = f }
+func (c *Conn) SetPongHandler(f func(payload []byte)) { c.extras().onPong = f }
 
 // setState moves the state forward; it never goes back.
 func (c *Conn) setState(s State) {
@@ -279,15 +281,15 @@ func (c *Conn) closeNetConn() {
 		}
 		c.setState(StateClosed)
 		c.signalCloseRcvd(nil)
-		if c.keepAlive != nil {
-			c.keepAlive.stop()
-		}
 		c.burst.Store(false)
 		if c.nonblocking {
 			pollerRemove(c)
 		}
-		// Nobody reads any more, so nobody will answer the pending pings.
 		if x := c.extra.Load(); x != nil {
+			if x.keepAlive != nil {
+				x.keepAlive.stop()
+			}
+			// Nobody reads any more, so nobody will answer the pending pings.
 			x.pingMu.Lock()
 			for k, ch := range x.pings {
 				close(ch)
@@ -306,8 +308,19 @@ func (c *Conn) isClosed() bool {
 // signalCloseRcvd records the peer's close frame (nil when reading ended
 // without one) and wakes those waiting for it.
 func (c *Conn) signalCloseRcvd(ce *CloseError) {
-	c.closeRcvdOnce.Do(func() {
-		c.peerClose = ce
-		c.closeRcvd.fire()
-	})
+	f := endCloseRcvd
+	if ce != nil {
+		f |= endPeerClose
+	}
+	// One step, so that whoever sees endCloseRcvd knows endPeerClose too.
+	for {
+		old := c.ended.Load()
+		if old&endCloseRcvd != 0 {
+			return
+		}
+		if c.ended.CompareAndSwap(old, old|f) {
+			break
+		}
+	}
+	c.closeRcvd.fire()
 }

@@ -22,6 +22,7 @@ type sendQueue struct {
 	mu      sync.Mutex
 	msgs    []*PreparedMessage // guarded by mu
 	bytes   int                // payload bytes in msgs; guarded by mu
+	limit   int                // most bytes; DefaultQueueLimit if 0
 	running bool               // a drain goroutine is at work; guarded by mu
 }
 
@@ -46,7 +47,11 @@ func (c *Conn) Enqueue(pm *PreparedMessage) error {
 	q := &c.extras().queue
 	n := len(pm.data)
 	q.mu.Lock()
-	if q.bytes > 0 && q.bytes+n > c.queueLimit {
+	limit := q.limit
+	if limit <= 0 {
+		limit = DefaultQueueLimit
+	}
+	if q.bytes > 0 && q.bytes+n > limit {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}

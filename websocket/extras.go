@@ -3,9 +3,10 @@ package websocket
 import "sync"
 
 // connExtras is the state of features that many connections never use:
-// the streaming Reader and Writer, Ping, and Enqueue's queue. A Conn
-// makes it on first use, so that an idle connection that uses none of
-// them stays in a smaller size class.
+// the streaming Reader and Writer, Ping and the keep-alive, ping and pong
+// handlers, and Enqueue's queue. A Conn makes it on first use, so that
+// an idle connection that uses none of them stays in a smaller size
+// class.
 type connExtras struct {
 	mr messageReader
 	mw messageWriter
@@ -13,6 +14,10 @@ type connExtras struct {
 	pingMu  sync.Mutex
 	pings   map[uint64]chan struct{} // pending Pings by payload, guarded by pingMu
 	pingSeq uint64                   // guarded by pingMu
+
+	keepAlive *keepAlive // set before the Conn is returned
+	onPing    func(payload []byte)
+	onPong    func(payload []byte)
 
 	queue sendQueue // Enqueue's messages
 }

@@ -7,10 +7,10 @@ import (
 )
 
 // TestConnSize guards the size of an idle connection: a Conn that grows
-// past 640 bytes moves to the next size class of the allocator (704).
+// past 512 bytes moves to the next size class of the allocator (576).
 func TestConnSize(t *testing.T) {
-	if n := unsafe.Sizeof(Conn{}); n > 640 {
-		t.Fatalf("Conn is %d bytes, more than the 640-byte size class", n)
+	if n := unsafe.Sizeof(Conn{}); n > 512 {
+		t.Fatalf("Conn is %d bytes, more than the 512-byte size class", n)
 	}
 }
 
@@ -32,5 +32,17 @@ func TestExtrasMadeOnFirstUse(t *testing.T) {
 	}
 	if c.extras() != x {
 		t.Fatal("extras made twice")
+	}
+}
+
+// TestNewConnAllocations guards what an idle connection allocates for
+// its whole life: the Conn, and the syscall.RawConn its reads go through.
+func TestNewConnAllocations(t *testing.T) {
+	local, peer := socketPair(t)
+	defer local.Close()
+	defer peer.Close()
+	allocs := testing.AllocsPerRun(100, func() { newConn(local, connConfig{}) })
+	if allocs > 2 {
+		t.Errorf("newConn: %.0f allocations, want at most 2", allocs)
 	}
 }

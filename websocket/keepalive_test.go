@@ -69,6 +69,37 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
+// TestPongHandler checks that the pong handler sees the pong that
+// answers a Ping.
+func TestPongHandler(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.Read(context.Background())
+	}))
+	defer srv.Close()
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	pongs := make(chan int, 1)
+	c.SetPongHandler(func(p []byte) { pongs <- len(p) })
+	go c.Read(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-pongs:
+		if n == 0 {
+			t.Fatal("pong handler got an empty payload")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("pong handler not called")
+	}
+}
+
 // TestBufferedAmount checks that bytes accepted by a blocked Write are
 // reported until they reach the socket.
 func TestBufferedAmount(t *testing.T) {

@@ -82,7 +82,7 @@ func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 		timeout = interval
 	}
 	ka := &keepAlive{c: c, interval: interval, timeout: timeout}
-	c.keepAlive = ka
+	c.extras().keepAlive = ka
 	ka.mu.Lock()
 	ka.timer = time.AfterFunc(interval, ka.tick)
 	ka.mu.Unlock()
@@ -117,6 +117,6 @@ func (ka *keepAlive) stop() {
 // closeForKeepAlive drops a connection whose peer stopped answering; a
 // peer that does not read would not read a close frame either.
 func (c *Conn) closeForKeepAlive() {
-	c.pongTimedOut.Store(true)
+	c.setEnded(endPongTimedOut)
 	c.closeNetConn()
 }

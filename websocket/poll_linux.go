@@ -74,7 +74,6 @@ func pollerAdd(c *Conn) error {
 	if err := c.raw.Control(func(s uintptr) { fd = int32(s) }); err != nil {
 		return err
 	}
-	c.rawTryFn = c.rawTry
 	c.nonblocking = true
 	c.pollFD = fd
 	c.pollGen = p.gen.Add(1)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"syscall"
 )
 
 // Read reads the next data message. Control frames that arrive before it
@@ -454,36 +453,16 @@ func (c *Conn) fill() error {
 // fillRaw waits until the socket is readable and only then takes a read
 // buffer, so that a connection waiting for data holds none.
 func (c *Conn) fillRaw() error {
-	c.rawErr = nil
-	if err := c.raw.Read(c.rawReadFn); err != nil {
-		return err
+	r := getRawReader()
+	err := c.raw.Read(r.waitFn)
+	if err == nil {
+		err = r.err
 	}
-	return c.rawErr
-}
-
-// rawRead is the callback of fillRaw; it returns false to wait for
-// readiness.
-func (c *Conn) rawRead(fd uintptr) bool {
-	buf := readBufPool.Get().(*buffer)
-	for {
-		n, err := sysRead(fd, buf.b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			readBufPool.Put(buf)
-			return false
-		case err != nil:
-			readBufPool.Put(buf)
-			c.rawErr = os.NewSyscallError("read", err)
-		case n == 0:
-			readBufPool.Put(buf)
-			c.rawErr = io.EOF
-		default:
-			c.rbuf, c.r, c.w = buf, 0, n
-		}
-		return true
+	if err == nil {
+		c.rbuf, c.r, c.w = r.buf, 0, r.n
 	}
+	putRawReader(r)
+	return err
 }
 
 // fillNow reads what the socket holds into rbuf without waiting, for
@@ -525,34 +504,19 @@ func (c *Conn) readNow(p []byte) (int, error) {
 	if c.drained {
 		return 0, errWouldBlock
 	}
-	c.rawDst, c.rawN, c.rawErr = p, 0, nil
-	err := c.raw.Read(c.rawTryFn)
-	c.rawDst = nil
+	r := getRawReader()
+	r.p = p
+	err := c.raw.Read(r.tryFn)
+	n := r.n
+	if err == nil {
+		err = r.err
+	}
+	putRawReader(r)
 	if err != nil {
 		return 0, err
 	}
-	return c.rawN, c.rawErr
-}
-
-// rawTry is the callback of readNow: one read, never a wait.
-func (c *Conn) rawTry(fd uintptr) bool {
-	for {
-		n, err := sysRead(fd, c.rawDst)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			c.rawErr = errWouldBlock
-		case err != nil:
-			c.rawErr = os.NewSyscallError("read", err)
-		case n == 0:
-			c.rawErr = io.EOF
-		default:
-			c.rawN = n
-			c.drained = n < len(c.rawDst)
-		}
-		return true
-	}
+	c.drained = n < len(p)
+	return n, nil
 }
 
 // getReadBuf returns a read buffer of the size the connection's traffic
@@ -621,7 +585,7 @@ func (c *Conn) readError(ctx context.Context, err error) error {
 	if c.readErr != nil {
 		return c.readErr
 	}
-	if c.pongTimedOut.Load() {
+	if c.hasEnded(endPongTimedOut) {
 		err = ErrPongTimeout
 	} else if c.isClosed() {
 		err = ErrClosed

@@ -52,7 +52,7 @@ func (c *Conn) serveReady() bool {
 	if !c.readLock.tryLock() {
 		return true // cannot happen: one readiness event at a time
 	}
-	if c.serveEnded.Load() {
+	if c.hasEnded(endServe) {
 		c.readLock.unlock()
 		return false // closed while the event was on its way
 	}
@@ -104,7 +104,7 @@ const serveBudget = 64 << 10
 
 // finishServe ends a served connection; only its first call counts.
 func (c *Conn) finishServe(err error) {
-	if !c.serveEnded.CompareAndSwap(false, true) {
+	if !c.setEnded(endServe) {
 		return
 	}
 	c.closeNetConn()
