@@ -40,44 +40,43 @@ func putRawReader(r *rawReader) {
 // returns false, holding no buffer, to wait for readiness.
 func (r *rawReader) wait(fd uintptr) bool {
 	buf := readBufPool.Get().(*buffer)
-	for {
-		n, err := sysRead(fd, buf.b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			readBufPool.Put(buf)
-			return false
-		case err != nil:
-			readBufPool.Put(buf)
-			r.err = os.NewSyscallError("read", err)
-		case n == 0:
-			readBufPool.Put(buf)
-			r.err = io.EOF
-		default:
-			r.buf, r.n = buf, n
-		}
-		return true
+	n, err := readSocket(fd, buf.b)
+	switch {
+	case err == errWouldBlock:
+		readBufPool.Put(buf)
+		return false
+	case err != nil:
+		readBufPool.Put(buf)
+		r.err = err
+	default:
+		r.buf, r.n = buf, n
 	}
+	return true
 }
 
 // try reads into p once, never waiting: errWouldBlock says the socket
 // held nothing.
 func (r *rawReader) try(fd uintptr) bool {
+	r.n, r.err = readSocket(fd, r.p)
+	return true
+}
+
+// readSocket is one read(2) of the socket fd into p, retried when a
+// signal interrupts it: errWouldBlock when the socket holds nothing,
+// io.EOF when the peer closed its side.
+func readSocket(fd uintptr, p []byte) (int, error) {
 	for {
-		n, err := sysRead(fd, r.p)
+		n, err := sysRead(fd, p)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			r.err = errWouldBlock
+			return 0, errWouldBlock
 		case err != nil:
-			r.err = os.NewSyscallError("read", err)
+			return 0, os.NewSyscallError("read", err)
 		case n == 0:
-			r.err = io.EOF
-		default:
-			r.n = n
+			return 0, io.EOF
 		}
-		return true
+		return n, nil
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 )
@@ -15,16 +14,13 @@ import (
 // in slot s%InFlight, how many subscribers still wait for it.
 type publisher struct {
 	*wsConn
-	idx       int
-	tmpl      *frameTemplate
-	pending   []atomic.Int64
-	completed atomic.Int64 // messages every subscriber received
-	sent      atomic.Int64 // messages sent
-	wake      chan struct{}
-	// measuredFrom is the sequence number of the first message sent in
-	// the measurement (the largest uint64 until then): only its deliveries
-	// and later ones count, whenever the phase changes.
-	measuredFrom atomic.Uint64
+	idx          int
+	tmpl         *frameTemplate
+	pending      []atomic.Int64
+	completed    atomic.Int64 // messages every subscriber received
+	sent         atomic.Int64 // messages sent
+	wake         chan struct{}
+	measuredFrom firstMeasured
 }
 
 // subscriber is the receiving state of one connection.
@@ -89,7 +85,7 @@ func (h *broadcastHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	s.next[pi] = hd.seq + 1
 	h.received(s, pub, hd.seq)
 	r.all.Add(1)
-	if r.inMeasurement() && hd.seq >= pub.measuredFrom.Load() {
+	if r.inMeasurement() && pub.measuredFrom.includes(hd.seq) {
 		c.hist.record(now - hd.sent)
 		s.measured++
 	}
@@ -163,8 +159,8 @@ func (p *publisher) writeLoop(r *run, subscribers int64) {
 		}
 		n = min(n, free, 64)
 		measured := r.inMeasurement()
-		if measured && p.measuredFrom.Load() == math.MaxUint64 {
-			p.measuredFrom.Store(uint64(seq))
+		if measured {
+			p.measuredFrom.mark(uint64(seq))
 		}
 		n = int64(r.take(int(n), measured))
 		if n == 0 {
@@ -219,15 +215,13 @@ func runBroadcast(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	h := &broadcastHandler{r: r, n: int64(len(conns)), op: op}
 	for i := range r.cfg.Publishers {
 		c := conns[i]
-		p := &publisher{
+		h.pubs = append(h.pubs, &publisher{
 			wsConn:  c,
 			idx:     i,
 			tmpl:    newFrameTemplate(op, r.cfg.Size, c.key),
 			pending: make([]atomic.Int64, r.cfg.InFlight),
 			wake:    make(chan struct{}, 1),
-		}
-		p.measuredFrom.Store(math.MaxUint64)
-		h.pubs = append(h.pubs, p)
+		})
 	}
 	for range conns {
 		h.subs = append(h.subs, &subscriber{

@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"math"
 	"sync/atomic"
 	"time"
 )
@@ -11,14 +10,11 @@ import (
 // messages in flight, the reader checks the echoes.
 type echoConn struct {
 	*wsConn
-	tmpl     *frameTemplate
-	op       byte
-	inflight atomic.Int64
-	wake     chan struct{} // the reader took echoes: the writer may send
-	// measuredFrom is the sequence number of the first message sent in
-	// the measurement (the largest uint64 until then): only its echo
-	// and later ones count, whenever the phase changes.
-	measuredFrom atomic.Uint64
+	tmpl         *frameTemplate
+	op           byte
+	inflight     atomic.Int64
+	wake         chan struct{} // the reader took echoes: the writer may send
+	measuredFrom firstMeasured
 
 	// Owned by the reader.
 	nextRecv uint64
@@ -66,7 +62,7 @@ func (h *echoHandler) message(c *wsConn, op byte, p []byte, now int64) {
 	ec.nextRecv = hd.seq + 1
 	ec.freed++
 	r.all.Add(1)
-	if r.inMeasurement() && hd.seq >= ec.measuredFrom.Load() {
+	if r.inMeasurement() && ec.measuredFrom.includes(hd.seq) {
 		c.hist.record(now - hd.sent)
 		ec.measured++
 	}
@@ -130,8 +126,8 @@ func (ec *echoConn) writeLoop(r *run) {
 		}
 		n = min(n, free, 64)
 		measured := r.inMeasurement()
-		if measured && ec.measuredFrom.Load() == math.MaxUint64 {
-			ec.measuredFrom.Store(seq)
+		if measured {
+			ec.measuredFrom.mark(seq)
 		}
 		n = int64(r.take(int(n), measured))
 		if n == 0 {
@@ -174,14 +170,12 @@ func runEcho(ctx context.Context, r *run, rep *Report) ([]*wsConn, error) {
 	}
 	h := &echoHandler{r: r}
 	for _, c := range conns {
-		ec := &echoConn{
+		h.conns = append(h.conns, &echoConn{
 			wsConn: c,
 			tmpl:   newFrameTemplate(op, r.cfg.Size, c.key),
 			op:     op,
 			wake:   make(chan struct{}, 1),
-		}
-		ec.measuredFrom.Store(math.MaxUint64)
-		h.conns = append(h.conns, ec)
+		})
 	}
 	wait := r.startReaders(conns, h, func(c *wsConn, err error) {
 		// A connection that ended has nothing in flight any more.

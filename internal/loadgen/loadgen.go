@@ -258,6 +258,27 @@ func (r *run) errors() int64 {
 // stop ends sending.
 func (r *run) stop() { r.stopOnce.Do(func() { close(r.stopSending) }) }
 
+// A firstMeasured is the sequence number of a stream's first message
+// sent in the measurement: only that message and later ones count as
+// received in it, whatever the phase when they arrive. The stream's
+// writer marks it; its zero value marks nothing yet.
+type firstMeasured struct {
+	next atomic.Uint64 // the sequence number plus one; 0 until marked
+}
+
+// mark records seq if no message was marked before.
+func (f *firstMeasured) mark(seq uint64) {
+	if f.next.Load() == 0 {
+		f.next.Store(seq + 1)
+	}
+}
+
+// includes reports whether message seq was sent in the measurement.
+func (f *firstMeasured) includes(seq uint64) bool {
+	n := f.next.Load()
+	return n != 0 && seq+1 >= n
+}
+
 // take reserves up to n messages of the budget for messages sent in the
 // measurement and returns how many may be sent.
 func (r *run) take(n int, measured bool) int {
